@@ -1,0 +1,5 @@
+//! Sans-IO state machine of a NATS server.
+#![forbid(unsafe_code)]
+
+pub mod subject;
+pub mod sublist;

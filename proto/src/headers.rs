@@ -1,0 +1,1 @@
+//! `NATS/1.0` header blocks. (API skeleton.)
