@@ -1,0 +1,143 @@
+//! `reqrep`: sequential request/reply latency through a responder client.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use super::CONNECT_WAIT;
+use crate::conn::{Conn, Pumped};
+use crate::error::{BenchError, Result};
+use crate::latency::Latencies;
+use crate::options::Options;
+use crate::parser::Handler;
+use crate::publisher::encode_pub;
+use crate::report::Report;
+use crate::subscriber;
+
+/// Subject the requester listens on for replies.
+const REPLY_SUBJECT: &str = "bench.reply";
+
+/// Runs `--warmup` unmeasured then `--msgs` measured round trips.
+pub fn run(o: &Options) -> Result<Report> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let responder = subscriber::subscribe(&o.server, &o.subject, 1, CONNECT_WAIT)?;
+    let responder = spawn_responder(responder, o.size, stop.clone());
+    let result = measure(o);
+    stop.store(true, Ordering::Relaxed);
+    let served = responder
+        .join()
+        .map_err(|_| BenchError::Protocol("responder thread panicked".into()))??;
+    let (samples, elapsed) = result?;
+    let lat = Latencies::new(samples);
+    let mut r = Report::new("reqrep");
+    r.add("size", o.size)
+        .add("msgs", o.msgs)
+        .add("served", served);
+    r.add("secs", format!("{:.3}", elapsed.as_secs_f64()));
+    r.rate("req_per_sec", o.msgs as f64, elapsed);
+    for (key, q) in [
+        ("p50_us", 0.5),
+        ("p90_us", 0.9),
+        ("p99_us", 0.99),
+        ("p999_us", 0.999),
+    ] {
+        r.add(key, format!("{:.1}", lat.quantile_us(q)));
+    }
+    Ok(r)
+}
+
+/// Sends requests one at a time; returns per-request latency (ns) of the
+/// measured part and its total duration.
+fn measure(o: &Options) -> Result<(Vec<u64>, Duration)> {
+    let mut conn = subscriber::subscribe(&o.server, REPLY_SUBJECT, 1, CONNECT_WAIT)?;
+    let request = encode_pub(&o.subject, Some(REPLY_SUBJECT), o.size);
+    let mut samples = Vec::with_capacity(o.msgs as usize);
+    let mut h = Replies::default();
+    let mut start = Instant::now();
+    for i in 0..o.warmup + o.msgs {
+        if i == o.warmup {
+            start = Instant::now();
+        }
+        let t0 = Instant::now();
+        let want = h.msgs + 1;
+        conn.write_all(&request)?;
+        // Bounded by the stall timeout.
+        while h.msgs < want {
+            if conn.pump(&mut h)? == Pumped::Idle && t0.elapsed() > o.stall {
+                return Err(BenchError::Stalled("no reply"));
+            }
+            if let Some(e) = h.err.take() {
+                return Err(BenchError::Server(e));
+            }
+        }
+        if i >= o.warmup {
+            samples.push(t0.elapsed().as_nanos() as u64);
+        }
+    }
+    Ok((samples, start.elapsed()))
+}
+
+/// Answers every request on `conn` with a `size`-byte reply until `stop`.
+fn spawn_responder(mut conn: Conn, size: usize, stop: Arc<AtomicBool>) -> JoinHandle<Result<u64>> {
+    thread::spawn(move || {
+        let mut h = Responder {
+            size,
+            out: Vec::with_capacity(64 * 1024),
+            served: 0,
+            err: None,
+        };
+        // Ends when the requester sets `stop` (checked every read tick).
+        while !stop.load(Ordering::Relaxed) {
+            conn.pump(&mut h)?;
+            if !h.out.is_empty() {
+                conn.write_all(&h.out)?;
+                h.out.clear();
+            }
+            if let Some(e) = h.err.take() {
+                return Err(BenchError::Server(e));
+            }
+        }
+        Ok(h.served)
+    })
+}
+
+/// Encodes a reply for each request into `out`.
+struct Responder {
+    size: usize,
+    out: Vec<u8>,
+    served: u64,
+    err: Option<String>,
+}
+
+impl Handler for Responder {
+    fn msg(&mut self, _: &[u8], reply: Option<&[u8]>, _: usize) {
+        if let Some(reply) = reply {
+            let reply = String::from_utf8_lossy(reply);
+            self.out
+                .extend_from_slice(&encode_pub(&reply, None, self.size));
+            self.served += 1;
+        }
+    }
+    fn err(&mut self, text: &[u8]) {
+        self.err
+            .get_or_insert_with(|| String::from_utf8_lossy(text).into_owned());
+    }
+}
+
+/// Counts replies on the requester connection.
+#[derive(Default)]
+struct Replies {
+    msgs: u64,
+    err: Option<String>,
+}
+
+impl Handler for Replies {
+    fn msg(&mut self, _: &[u8], _: Option<&[u8]>, _: usize) {
+        self.msgs += 1;
+    }
+    fn err(&mut self, text: &[u8]) {
+        self.err
+            .get_or_insert_with(|| String::from_utf8_lossy(text).into_owned());
+    }
+}
