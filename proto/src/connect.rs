@@ -2,8 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Options a client sends in `CONNECT {json}`. Unknown keys are ignored, missing keys take
-/// the reference server's defaults.
+mod decode;
+
+pub use decode::ConnectJsonError;
+
+/// Options a client sends in `CONNECT {json}`.
+///
+/// [`Default`] is the reference server's state of a connection that has not sent `CONNECT`
+/// yet (and of keys a `CONNECT` leaves out): `verbose`, `pedantic` and `echo` are `true`.
+/// [`ConnectInfo::merge_json`] decodes a `CONNECT` body with the reference's JSON rules; the
+/// derived serde impls are plain and strict (used for encoding).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ConnectInfo {
@@ -48,13 +56,21 @@ pub struct ConnectInfo {
     pub headers: bool,
     /// Client wants 503 status messages when a request has no responders.
     pub no_responders: bool,
+    /// Account designation (obsolete; the reference answers `Authorization Violation`
+    /// when it is non-empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Ask for a new account (obsolete; the reference answers `Authorization Violation`
+    /// when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub new_account: bool,
 }
 
 impl Default for ConnectInfo {
     fn default() -> Self {
         ConnectInfo {
-            verbose: false,
-            pedantic: false,
+            verbose: true,
+            pedantic: true,
             tls_required: false,
             auth_token: None,
             user: None,
@@ -69,6 +85,8 @@ impl Default for ConnectInfo {
             nkey: None,
             headers: false,
             no_responders: false,
+            account: None,
+            new_account: false,
         }
     }
 }

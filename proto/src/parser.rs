@@ -1,13 +1,25 @@
-//! Incremental parsers: bytes in, ops out. (API skeleton; implementation in progress.)
+//! Incremental parsers: bytes in, ops out.
+//!
+//! Both parsers keep the state of a partly received op, so a caller can append bytes as they
+//! arrive and call `next_op` again: a control line is scanned only once, and a large payload
+//! is skipped by its declared length, never scanned.
 
-use bytes::BytesMut;
+mod args;
+mod client;
+mod line;
+mod server;
+mod verb;
 
-use crate::{ClientOp, ParseError, ServerOp};
+pub use client::ClientParser;
+pub use server::ServerParser;
 
 /// Limits the parser enforces while reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParserLimits {
-    /// Longest control line accepted (default 4096).
+    /// Longest control-line argument accepted (default 4096). The reference counts the
+    /// bytes after the op name and its separators, without the line end, and applies it to
+    /// every op with an argument (not to `PING`/`PONG`/`+OK`), as soon as that many bytes
+    /// have arrived even without a newline.
     pub max_control_line: usize,
     /// Largest payload (headers included) accepted (default 1 MiB). Negative = no limit.
     pub max_payload: i64,
@@ -22,45 +34,9 @@ impl Default for ParserLimits {
     }
 }
 
-/// Server-side parser of what a client sends.
-#[derive(Debug)]
-pub struct ClientParser {
-    limits: ParserLimits,
-}
-
-impl ClientParser {
-    /// A parser with the given limits.
-    pub fn new(limits: ParserLimits) -> Self {
-        ClientParser { limits }
-    }
-
-    /// Changes the limits (for example after a config reload).
-    pub fn set_limits(&mut self, limits: ParserLimits) {
-        self.limits = limits;
-    }
-
-    /// Parses the next op from the front of `buf`, splitting its bytes off (payloads are
-    /// zero-copy `Bytes` views of them). `Ok(None)`: `buf` holds no whole op yet; call again
-    /// with more bytes appended.
-    pub fn next_op(&mut self, buf: &mut BytesMut) -> Result<Option<ClientOp>, ParseError> {
-        let _ = buf;
-        todo!()
-    }
-}
-
-/// Client-side parser of what a server sends.
-#[derive(Debug, Default)]
-pub struct ServerParser {}
-
-impl ServerParser {
-    /// A parser with no limits (for clients and tests).
-    pub fn new() -> Self {
-        ServerParser {}
-    }
-
-    /// Parses the next op from the front of `buf`, as [`ClientParser::next_op`] does.
-    pub fn next_op(&mut self, buf: &mut BytesMut) -> Result<Option<ServerOp>, ParseError> {
-        let _ = buf;
-        todo!()
+impl ParserLimits {
+    /// Whether a declared payload size is over `max_payload`.
+    pub(crate) fn payload_too_big(&self, size: usize) -> bool {
+        self.max_payload >= 0 && u64::try_from(size).unwrap_or(u64::MAX) > self.max_payload as u64
     }
 }
