@@ -35,7 +35,9 @@ usage: bench/run.sh [options]
       --port N          first loopback port to try [$BASE_PORT]
   -h, --help            this help
 Ratios are oriented so that > 1 always means ours is better
-(throughput ours/ref; latency and memory ref/ours).
+(throughput ours/ref; latency and memory ref/ours). "+-" is (max-min)/median
+over the repetitions. msgs/cpu-s is messages per second of server CPU time
+(user+sys from /proc/PID/stat): robust against other load on the machine.
 USAGE
 }
 
@@ -131,18 +133,20 @@ field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
 bench() {
     local who=$1 prefix=$2; shift 2
     local line lost
-    if ! line=$(timeout "$RUN_TIMEOUT" "$BENCH" "$@" --server "$SERVER_ADDR"); then
+    if ! line=$(timeout "$RUN_TIMEOUT" "$BENCH" "$@" --server "$SERVER_ADDR" --pid "$SERVER_PID"); then
         log "$who: nats-bench $* failed"; return 0
     fi
     lost=$(field "$line" lost)
     if [[ -n $lost && $lost != 0 ]]; then log "$who: $prefix lost $lost messages: $line"; fi
     case $1 in
         reqrep)
-            for k in req_per_sec p50_us p90_us p99_us p999_us; do
+            for k in req_per_sec req_per_cpu_sec p50_us p90_us p99_us p999_us; do
                 echo "$who $prefix.$k $(field "$line" $k)" >>"$RESULTS"
             done ;;
         rss) echo "$who $prefix $(field "$line" rss_kib)" >>"$RESULTS" ;;
-        *) echo "$who $prefix $(field "$line" msgs_per_sec)" >>"$RESULTS" ;;
+        *)
+            echo "$who $prefix $(field "$line" msgs_per_sec)" >>"$RESULTS"
+            echo "$who $prefix.cpu $(field "$line" msgs_per_cpu_sec)" >>"$RESULTS" ;;
     esac
 }
 
@@ -150,7 +154,7 @@ run_server() {
     local who=$1 bin=$2 s
     start_server "$bin"
     log "rep $rep: $who ($bin) on $SERVER_ADDR"
-    bench "$who" "rss.idle" rss --pid "$SERVER_PID"
+    bench "$who" "rss.idle" rss
     for sc in $SCENARIOS; do
         case $sc in
             pub) for s in $SIZES; do bench "$who" "pub.$s" pub --size "$s" --msgs "$(msgs 2000000)"; done ;;
@@ -161,7 +165,7 @@ run_server() {
             *) log "unknown scenario $sc"; exit 2 ;;
         esac
     done
-    bench "$who" "rss.after" rss --pid "$SERVER_PID"
+    bench "$who" "rss.after" rss
     stop_server
 }
 
@@ -188,13 +192,15 @@ function median(list,   n, a, i, j, t) {
 }
 { if ($3 == "") next; v[$1, $2] = v[$1, $2] " " $3; if (!(($2) in seen)) { seen[$2] = 1; order[++k] = $2 } }
 END {
-    printf "| %-8s | %5s | %-9s | %12s | %12s | %6s | %7s | %7s |\n", "scenario", "size", "metric", "ours", "ref", "ratio", "ours +-", "ref +-"
-    printf "|----------|------:|-----------|-------------:|-------------:|-------:|--------:|--------:|\n"
+    printf "| %-8s | %5s | %-10s | %12s | %12s | %6s | %7s | %7s |\n", "scenario", "size", "metric", "ours", "ref", "ratio", "ours +-", "ref +-"
+    printf "|----------|------:|------------|-------------:|-------------:|-------:|--------:|--------:|\n"
     for (i = 1; i <= k; i++) {
         key = order[i]; split(key, p, ".")
         scen = p[1]; size = p[2]; metric = (p[3] != "") ? p[3] : "msgs/s"
         if (scen == "rss") { metric = "KiB"; size = "-"; scen = "rss " p[2] }
         if (metric == "req_per_sec") metric = "req/s"
+        if (metric == "req_per_cpu_sec") metric = "req/cpu-s"
+        if (metric == "cpu") metric = "msgs/cpu-s"
         lower_better = (metric ~ /_us$/ || metric == "KiB")
         o = ""; r = ""; so = ""; sr = ""
         if ((("ours", key) in v)) { o = median(v["ours", key]); so = (o > 0) ? sprintf("%.0f%%", 100 * (hi - lo) / o) : "" }
@@ -202,7 +208,7 @@ END {
         ratio = "n/a"
         if (o > 0 && r > 0) ratio = sprintf("%.2f", lower_better ? r / o : o / r)
         fmt = (metric ~ /_us$/) ? "%.1f" : "%.0f"
-        printf "| %-8s | %5s | %-9s | %12s | %12s | %6s | %7s | %7s |\n", scen, size, metric, (o == "") ? "-" : sprintf(fmt, o), (r == "") ? "-" : sprintf(fmt, r), ratio, so, sr
+        printf "| %-8s | %5s | %-10s | %12s | %12s | %6s | %7s | %7s |\n", scen, size, metric, (o == "") ? "-" : sprintf(fmt, o), (r == "") ? "-" : sprintf(fmt, r), ratio, so, sr
     }
 }' "$RESULTS"
 rm -f "$RESULTS"

@@ -4,6 +4,7 @@
 //! payloads by declared size so the client stays cheaper than the server.
 
 mod conn;
+mod cpu;
 mod error;
 mod flow;
 mod latency;

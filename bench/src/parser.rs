@@ -237,3 +237,30 @@ MSG bar.baz 22 _INBOX.x 0\r\n\r\nHMSG h 3 12 14\r\nNATS/1.0\r\n\r\nhi\r\n+OK\r\n
         assert!(Parser::new().feed(b"MSG a 1 2\r\nabXY", &mut log).is_err());
     }
 }
+
+#[cfg(test)]
+mod speed {
+    use super::*;
+
+    struct Count(u64);
+    impl Handler for Count {
+        fn msg(&mut self, _: &[u8], _: Option<&[u8]>, _: usize) {
+            self.0 += 1;
+        }
+    }
+
+    /// Run with `cargo test --release -p bench -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn parser_rate() {
+        let frame = b"MSG bench.s 1 16\r\nabcdefghijklmnop\r\n";
+        let buf = frame.repeat(256 * 1024 / frame.len());
+        let mut c = Count(0);
+        let t = std::time::Instant::now();
+        for _ in 0..2000 {
+            Parser::new().feed(&buf, &mut c).unwrap();
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!("parser: {:.1} M msgs/s", c.0 as f64 / secs / 1e6);
+    }
+}

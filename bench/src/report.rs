@@ -28,6 +28,16 @@ impl Report {
         self.add(key, format!("{:.0}", per_sec(count, elapsed)))
     }
 
+    /// Appends server CPU seconds and `count` per server CPU second under
+    /// `key`, if the CPU time was measured.
+    pub fn cpu(&mut self, key: &'static str, count: f64, cpu: Option<Duration>) -> &mut Self {
+        if let Some(cpu) = cpu {
+            self.add("server_cpu_secs", format!("{:.2}", cpu.as_secs_f64()));
+            self.rate(key, count, cpu);
+        }
+        self
+    }
+
     /// Appends payload throughput in MB/s (10^6 bytes).
     pub fn mbps(&mut self, key: &'static str, bytes: f64, elapsed: Duration) -> &mut Self {
         self.add(key, format!("{:.2}", per_sec(bytes, elapsed) / 1e6))

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::CONNECT_WAIT;
 use crate::conn::Conn;
+use crate::cpu::{self, CpuProbe};
 use crate::error::{BenchError, Result};
 use crate::flow::{FlowGate, SubProgress};
 use crate::options::Options;
@@ -21,6 +22,8 @@ pub struct Delivery {
     pub pub_elapsed: Duration,
     /// One outcome per subscriber.
     pub subs: Vec<SubOutcome>,
+    /// Server CPU time over the whole run, if `--pid` was given.
+    pub server_cpu: Option<Duration>,
 }
 
 impl Delivery {
@@ -62,6 +65,8 @@ pub fn run(o: &Options, subs: usize) -> Result<Delivery> {
     let window = (o.window_bytes / per_msg).max(publisher.frames_per_batch() as u64);
     let gate = FlowGate::new(progress, window, o.stall);
 
+    let probe = CpuProbe::new(o.pid);
+    let cpu_start = cpu::sample(probe)?;
     let start = Instant::now();
     let mut sent = 0u64;
     // Each iteration sends at least one message.
@@ -81,8 +86,10 @@ pub fn run(o: &Options, subs: usize) -> Result<Delivery> {
                 .map_err(|_| BenchError::Protocol("subscriber thread panicked".into()))?,
         );
     }
+    let server_cpu = cpu::used(cpu_start, cpu::sample(probe)?);
     Ok(Delivery {
         pub_elapsed,
         subs: outcomes,
+        server_cpu,
     })
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::CONNECT_WAIT;
 use crate::conn::Conn;
+use crate::cpu::{self, CpuProbe};
 use crate::error::{BenchError, Result};
 use crate::options::Options;
 use crate::publisher::Publisher;
@@ -28,6 +29,8 @@ pub fn run(o: &Options) -> Result<Report> {
             Ok(Instant::now())
         }));
     }
+    let probe = CpuProbe::new(o.pid);
+    let cpu_start = cpu::sample(probe)?;
     start_line.wait();
     let start = Instant::now();
     let mut end = start;
@@ -38,6 +41,7 @@ pub fn run(o: &Options) -> Result<Report> {
         end = end.max(done);
     }
     let elapsed = end - start;
+    let cpu_used = cpu::used(cpu_start, cpu::sample(probe)?);
     let mut r = Report::new("pub");
     r.add("size", o.size)
         .add("msgs", o.msgs)
@@ -45,5 +49,6 @@ pub fn run(o: &Options) -> Result<Report> {
     r.add("secs", format!("{:.3}", elapsed.as_secs_f64()));
     r.rate("msgs_per_sec", o.msgs as f64, elapsed);
     r.mbps("mb_per_sec", (o.msgs * o.size as u64) as f64, elapsed);
+    r.cpu("msgs_per_cpu_sec", o.msgs as f64, cpu_used);
     Ok(r)
 }

@@ -19,6 +19,7 @@ pub fn run(o: &Options) -> Result<Report> {
     r.rate("msgs_per_sec", received as f64, window);
     r.mbps("mb_per_sec", (received * o.size as u64) as f64, window);
     r.rate("pub_msgs_per_sec", o.msgs as f64, d.pub_elapsed);
+    r.cpu("msgs_per_cpu_sec", received as f64, d.server_cpu);
     if let Some(e) = d.error() {
         r.add("error", format!("{e:?}"));
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::CONNECT_WAIT;
 use crate::conn::{Conn, Pumped};
+use crate::cpu::{self, CpuProbe};
 use crate::error::{BenchError, Result};
 use crate::latency::Latencies;
 use crate::options::Options;
@@ -28,7 +29,11 @@ pub fn run(o: &Options) -> Result<Report> {
     let served = responder
         .join()
         .map_err(|_| BenchError::Protocol("responder thread panicked".into()))??;
-    let (samples, elapsed) = result?;
+    let Measured {
+        samples,
+        elapsed,
+        server_cpu,
+    } = result?;
     let lat = Latencies::new(samples);
     let mut r = Report::new("reqrep");
     r.add("size", o.size)
@@ -36,6 +41,7 @@ pub fn run(o: &Options) -> Result<Report> {
         .add("served", served);
     r.add("secs", format!("{:.3}", elapsed.as_secs_f64()));
     r.rate("req_per_sec", o.msgs as f64, elapsed);
+    r.cpu("req_per_cpu_sec", o.msgs as f64, server_cpu);
     for (key, q) in [
         ("p50_us", 0.5),
         ("p90_us", 0.9),
@@ -47,16 +53,28 @@ pub fn run(o: &Options) -> Result<Report> {
     Ok(r)
 }
 
-/// Sends requests one at a time; returns per-request latency (ns) of the
-/// measured part and its total duration.
-fn measure(o: &Options) -> Result<(Vec<u64>, Duration)> {
+/// What the requester measured after the warm-up.
+struct Measured {
+    /// Per-request round-trip latency in nanoseconds.
+    samples: Vec<u64>,
+    /// Wall time of the measured requests.
+    elapsed: Duration,
+    /// Server CPU time of the measured requests, if `--pid` was given.
+    server_cpu: Option<Duration>,
+}
+
+/// Sends requests one at a time, the first `o.warmup` unmeasured.
+fn measure(o: &Options) -> Result<Measured> {
     let mut conn = subscriber::subscribe(&o.server, REPLY_SUBJECT, 1, CONNECT_WAIT)?;
     let request = encode_pub(&o.subject, Some(REPLY_SUBJECT), o.size);
     let mut samples = Vec::with_capacity(o.msgs as usize);
     let mut h = Replies::default();
+    let probe = CpuProbe::new(o.pid);
+    let mut cpu_start = None;
     let mut start = Instant::now();
     for i in 0..o.warmup + o.msgs {
         if i == o.warmup {
+            cpu_start = cpu::sample(probe)?;
             start = Instant::now();
         }
         let t0 = Instant::now();
@@ -75,7 +93,13 @@ fn measure(o: &Options) -> Result<(Vec<u64>, Duration)> {
             samples.push(t0.elapsed().as_nanos() as u64);
         }
     }
-    Ok((samples, start.elapsed()))
+    let elapsed = start.elapsed();
+    let server_cpu = cpu::used(cpu_start, cpu::sample(probe)?);
+    Ok(Measured {
+        samples,
+        elapsed,
+        server_cpu,
+    })
 }
 
 /// Answers every request on `conn` with a `size`-byte reply until `stop`.
