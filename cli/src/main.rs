@@ -1,1 +1,196 @@
-fn main() {}
+//! `nats-server`: a NATS server, drop-in compatible with the official one.
+
+mod flags;
+mod logger;
+mod usage;
+
+use std::net::{TcpListener, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use engine::{Server, ServerConfig, ServerSeed};
+
+use crate::flags::Flags;
+use crate::logger::Logger;
+
+fn main() -> ExitCode {
+    let flags = match flags::parse(std::env::args_os().skip(1).collect()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}\n\n{}", usage::USAGE);
+            return ExitCode::from(1);
+        }
+    };
+    if flags.help {
+        print!("{}", usage::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    if flags.version {
+        println!("nats-server: v{}", engine::VERSION);
+        return ExitCode::SUCCESS;
+    }
+    match run(flags) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            if log::log_enabled!(log::Level::Error) {
+                Logger::fatal(format_args!("{msg}"));
+            } else {
+                eprintln!("nats-server: {msg}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The options the flags ask for, over the defaults.
+fn config_from(flags: &Flags) -> ServerConfig {
+    let mut config = ServerConfig::default();
+    if let Some(host) = &flags.host {
+        config.host = host.clone();
+    }
+    config.server_name = flags.name.clone();
+    config
+}
+
+/// Random seeds from the operating system.
+fn seed() -> ServerSeed {
+    let mut identity = [0u8; 32];
+    let mut rng = [0u8; 8];
+    // Without OS randomness fall back to time-derived bytes; ids stay unique enough.
+    if getrandom::fill(&mut identity).is_err() || getrandom::fill(&mut rng).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        identity[..16].copy_from_slice(&t.to_le_bytes());
+        rng.copy_from_slice(&(t as u64 ^ u64::from(std::process::id())).to_le_bytes());
+    }
+    ServerSeed {
+        identity,
+        rng: u64::from_le_bytes(rng),
+    }
+}
+
+fn run(flags: Flags) -> Result<(), String> {
+    Logger::new(
+        flags.log_file.as_deref(),
+        flags.logtime,
+        flags.logtime_utc,
+        flags.debug,
+        flags.trace,
+    )
+    .map_err(|e| format!("error opening log file: {e}"))?
+    .install()
+    .map_err(|e| e.to_string())?;
+
+    let mut config = config_from(&flags);
+    let port = match flags.port {
+        None => 4222,
+        Some(p) if p <= 0 => 0,
+        Some(p) => u16::try_from(p).map_err(|_| format!("invalid port {p}"))?,
+    };
+    let server_seed = seed();
+    // Name and id are known once the server exists; bind first so the port is known too.
+    let addr = (config.host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("Error listening on port: {}:{port}, {e:?}", config.host))?
+        .next()
+        .ok_or_else(|| format!("no address for {}", config.host))?;
+    log::info!("Starting nats-server");
+    log::info!("  Version:  {}", engine::VERSION);
+    let listener = TcpListener::bind(addr).map_err(|e| {
+        format!(
+            "Error listening on port: {}:{port}, \"listen tcp {addr}: {e}\"",
+            config.host
+        )
+    })?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    config.port = local.port();
+    let server = Server::new(config, server_seed, Instant::now());
+    log::info!("  Name:     {}", server.name());
+    log::info!("  ID:       {}", server.id());
+    if flags.trace {
+        log::warn!("Protocol tracing (-V) is not implemented yet: no trace lines will be written");
+    }
+    log::info!(
+        "Listening for client connections on {}",
+        host_port(&server.config().host, local.port())
+    );
+    let pid_file = flags.pid_file.clone();
+    if let Some(p) = &pid_file {
+        std::fs::write(p, std::process::id().to_string())
+            .map_err(|e| format!("Could not write pidfile: {e}"))?;
+    }
+    let ports_file = match &flags.ports_file_dir {
+        Some(dir) => Some(write_ports_file(dir, &server.config().host, local.port())?),
+        None => None,
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let result = runtime_smol::serve(server, listener, threads, |handle| {
+        install_signal_handlers(handle);
+        log::info!("Server is ready");
+    });
+    for p in pid_file.iter().chain(ports_file.iter()) {
+        let _ = std::fs::remove_file(p);
+    }
+    log::info!("Server Exiting..");
+    result.map_err(|e| e.to_string())
+}
+
+/// `host:port`, with brackets around IPv6 hosts.
+fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Writes `<dir>/<executable>_<pid>.ports` with the client URLs, as the reference does.
+fn write_ports_file(dir: &Path, host: &str, port: u16) -> Result<PathBuf, String> {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "nats-server".to_string());
+    let path = dir.join(format!("{exe}_{}.ports", std::process::id()));
+    let host = if host == "0.0.0.0" || host == "::" || host.is_empty() {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    let body = ports_json(&format!("nats://{}", host_port(host, port)));
+    std::fs::write(&path, body).map_err(|e| format!("Error writing ports file: {e}"))?;
+    Ok(path)
+}
+
+/// `{"nats":["<url>"]}` (monitoring URLs join once monitoring exists).
+fn ports_json(url: &str) -> String {
+    format!("{{\"nats\":[\"{url}\"]}}")
+}
+
+#[cfg(unix)]
+fn install_signal_handlers(handle: runtime_smol::ServeHandle) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        log::error!("could not install signal handlers");
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let name = if sig == SIGINT {
+                    "interrupt"
+                } else {
+                    "terminated"
+                };
+                log::info!("Trapped \"{name}\" signal");
+                log::info!("Initiating Shutdown...");
+                handle.shutdown();
+            }
+        });
+}
+
+#[cfg(not(unix))]
+fn install_signal_handlers(_handle: runtime_smol::ServeHandle) {}

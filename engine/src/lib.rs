@@ -1,5 +1,51 @@
 //! Sans-IO state machine of a NATS server.
+//!
+//! The engine never touches a socket and never reads a clock: the runtime passes bytes and
+//! instants in, and drains what the engine decided.
+//!
+//! # Pieces
+//! * [`Server`]: state shared by all connections (options, subscription index, registry,
+//!   counters). Shared as `Arc<Server>`; every method takes `&self`.
+//! * [`Client`]: the protocol state of one connection, owned by the task that reads it.
+//! * [`Outbound`]: a connection's queue of bytes to write, the only per-connection state other
+//!   connections touch (publishers append to subscribers' queues under a short lock).
+//!
+//! # Call order (the contract a runtime follows)
+//! 1. `let mut client = server.accept(peer, now)`; spawn the writer of `client.shared()`.
+//! 2. Reader loop: wait for socket data or for `client.poll_timeout()`, whichever first.
+//!    * data: append to the read buffer, call `client.handle_input(&mut buf, now)`;
+//!    * time: call `client.handle_timeout(now)`;
+//!    * end of file / read error: `client.handle_read_closed(reason)`.
+//!
+//!    After each input, if `client.close_reason()` is `Some`, stop reading.
+//! 3. Writer loop: `outbound.poll_transmit(&mut out, waker)`:
+//!    * [`Transmit::Data`]: write all of `out` (bounded by `write_deadline`), clear it, call
+//!      `outbound.handle_written()`, loop;
+//!    * [`Transmit::Idle`]: sleep until the waker fires, loop;
+//!    * [`Transmit::Close`]: everything queued was handed out; shut the socket down.
+//!
+//!    A write error or deadline: `outbound.close(reason)` then shut the socket down, which
+//!    ends the reader too.
+//! 4. When both loops ended: `client.finish()` (also run on drop) removes its subscriptions.
+//!
+//! Publishing never blocks: a subscriber whose queue passes `max_pending` is marked a slow
+//! consumer and its writer is told to close.
 #![forbid(unsafe_code)]
 
+pub mod client;
+pub mod close;
+pub mod config;
+pub mod outbound;
+pub mod protocol_error;
+pub mod server;
 pub mod subject;
 pub mod sublist;
+pub mod subscription;
+
+pub use client::{Client, ClientShared};
+pub use close::CloseReason;
+pub use config::ServerConfig;
+pub use outbound::{Outbound, Transmit};
+pub use protocol_error::ProtocolError;
+pub use server::{Server, ServerSeed, ServerStats, VERSION};
+pub use subscription::{SubRef, Subscription};

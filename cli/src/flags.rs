@@ -1,0 +1,368 @@
+//! Command-line flags, spelled as the reference spells them.
+//!
+//! Like Go's `flag` package, every flag may be given with one or two dashes and its value
+//! either as the next argument or after `=`. Arguments are first rewritten to a canonical
+//! `--name` form, then read with `pico_args`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// How a flag takes its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A switch: present means true, or `-flag=false`.
+    Bool,
+    /// Takes a value.
+    Value,
+}
+
+/// Whether this build implements a flag yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Support {
+    Yes,
+    /// Not built yet: refuse clearly, naming what is missing.
+    NotYet(&'static str),
+}
+
+/// One flag: its spellings, canonical name, kind and support.
+struct FlagSpec {
+    names: &'static [&'static str],
+    canonical: &'static str,
+    kind: Kind,
+    support: Support,
+}
+
+const fn spec(
+    names: &'static [&'static str],
+    canonical: &'static str,
+    kind: Kind,
+    support: Support,
+) -> FlagSpec {
+    FlagSpec {
+        names,
+        canonical,
+        kind,
+        support,
+    }
+}
+
+use Kind::{Bool, Value};
+use Support::{NotYet, Yes};
+
+const CONFIG: Support = NotYet("configuration files");
+const MONITORING: Support = NotYet("HTTP monitoring");
+const CLUSTER: Support = NotYet("clustering");
+const TLS: Support = NotYet("TLS");
+const AUTH: Support = NotYet("authentication");
+const JETSTREAM: Support = NotYet("JetStream");
+const LOGGING: Support = NotYet("this logging option");
+const SIGNALS: Support = NotYet("signalling a running server");
+
+/// Every flag of the reference's `nats-server -h`.
+const FLAGS: &[FlagSpec] = &[
+    spec(&["a", "addr", "net"], "addr", Value, Yes),
+    spec(&["p", "port"], "port", Value, Yes),
+    spec(&["n", "name", "server_name"], "name", Value, Yes),
+    spec(&["P", "pid"], "pid", Value, Yes),
+    spec(&["m", "http_port"], "http_port", Value, MONITORING),
+    spec(&["ms", "https_port"], "https_port", Value, MONITORING),
+    spec(&["c", "config"], "config", Value, CONFIG),
+    spec(&["t"], "t", Bool, CONFIG),
+    spec(&["sl", "signal"], "signal", Value, SIGNALS),
+    spec(&["client_advertise"], "client_advertise", Value, CLUSTER),
+    spec(&["ports_file_dir"], "ports_file_dir", Value, Yes),
+    spec(&["l", "log"], "log", Value, Yes),
+    spec(&["T", "logtime"], "logtime", Bool, Yes),
+    spec(&["logtime_utc"], "logtime_utc", Bool, Yes),
+    spec(&["s", "syslog"], "syslog", Bool, LOGGING),
+    spec(&["r", "remote_syslog"], "remote_syslog", Value, LOGGING),
+    spec(&["D", "debug"], "debug", Bool, Yes),
+    spec(&["V", "trace"], "trace", Bool, Yes),
+    spec(&["VV"], "VV", Bool, Yes),
+    spec(&["DV"], "DV", Bool, Yes),
+    spec(&["DVV"], "DVV", Bool, Yes),
+    spec(&["log_size_limit"], "log_size_limit", Value, LOGGING),
+    spec(&["max_traced_msg_len"], "max_traced_msg_len", Value, LOGGING),
+    spec(&["js", "jetstream"], "jetstream", Bool, JETSTREAM),
+    spec(&["sd", "store_dir"], "store_dir", Value, JETSTREAM),
+    spec(&["user"], "user", Value, AUTH),
+    spec(&["pass"], "pass", Value, AUTH),
+    spec(&["auth"], "auth", Value, AUTH),
+    spec(&["tls"], "tls", Bool, TLS),
+    spec(&["tlscert"], "tlscert", Value, TLS),
+    spec(&["tlskey"], "tlskey", Value, TLS),
+    spec(&["tlsverify"], "tlsverify", Bool, TLS),
+    spec(&["tlscacert"], "tlscacert", Value, TLS),
+    spec(&["routes"], "routes", Value, CLUSTER),
+    spec(&["cluster"], "cluster", Value, CLUSTER),
+    spec(&["cluster_name"], "cluster_name", Value, CLUSTER),
+    spec(&["no_advertise"], "no_advertise", Bool, CLUSTER),
+    spec(&["cluster_advertise"], "cluster_advertise", Value, CLUSTER),
+    spec(&["connect_retries"], "connect_retries", Value, CLUSTER),
+    spec(&["cluster_listen"], "cluster_listen", Value, CLUSTER),
+    spec(&["profile"], "profile", Value, NotYet("the profiling port")),
+    spec(&["h", "help"], "help", Bool, Yes),
+    spec(&["help_tls"], "help_tls", Bool, TLS),
+    spec(&["v", "version"], "version", Bool, Yes),
+];
+
+/// A command line that cannot be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagError {
+    /// Not a flag of `nats-server`.
+    #[error("flag provided but not defined: -{0}")]
+    Unknown(String),
+    /// A flag that needs a value came last.
+    #[error("flag needs an argument: -{0}")]
+    MissingValue(String),
+    /// A value that does not parse.
+    #[error("invalid value {value:?} for flag -{flag}: parse error")]
+    Invalid {
+        /// The flag as given.
+        flag: String,
+        /// The value as given.
+        value: String,
+    },
+    /// A flag of a capability this build does not have yet.
+    #[error("flag -{flag} is not supported yet: {what} is not implemented in this build")]
+    NotSupported {
+        /// The flag as given.
+        flag: String,
+        /// The capability it belongs to.
+        what: &'static str,
+    },
+    /// An argument that is not a flag.
+    #[error("unexpected argument {0:?}")]
+    Positional(String),
+}
+
+/// The parsed command line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Flags {
+    /// `-a/--addr/--net`.
+    pub host: Option<String>,
+    /// `-p/--port` (`-1` or `0`: any free port).
+    pub port: Option<i32>,
+    /// `-n/--name/--server_name`.
+    pub name: Option<String>,
+    /// `-P/--pid`.
+    pub pid_file: Option<PathBuf>,
+    /// `--ports_file_dir`.
+    pub ports_file_dir: Option<PathBuf>,
+    /// `-l/--log`.
+    pub log_file: Option<PathBuf>,
+    /// `-T/--logtime` (default true).
+    pub logtime: bool,
+    /// `--logtime_utc`.
+    pub logtime_utc: bool,
+    /// `-D` (also `-DV`, `-DVV`).
+    pub debug: bool,
+    /// `-V` (also `-VV`, `-DV`, `-DVV`).
+    pub trace: bool,
+    /// `-h/--help`.
+    pub help: bool,
+    /// `-v/--version`.
+    pub version: bool,
+}
+
+fn find(name: &str) -> Option<&'static FlagSpec> {
+    FLAGS.iter().find(|f| f.names.contains(&name))
+}
+
+/// The command line split into switches (in order) and `--canonical value` pairs.
+struct Canonical {
+    switches: Vec<(&'static str, bool)>,
+    values: Vec<OsString>,
+}
+
+/// Rewrites `args` to canonical form, checking names and support.
+fn canonicalize(args: Vec<OsString>) -> Result<Canonical, FlagError> {
+    let mut switches = Vec::new();
+    let mut out = Vec::with_capacity(args.len());
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        let arg = arg.to_string_lossy().into_owned();
+        let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
+            return Err(FlagError::Positional(arg));
+        };
+        if body.is_empty() {
+            return Err(FlagError::Positional(arg));
+        }
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (body, None),
+        };
+        let spec = find(name).ok_or_else(|| FlagError::Unknown(name.to_string()))?;
+        if let NotYet(what) = spec.support {
+            return Err(FlagError::NotSupported {
+                flag: name.to_string(),
+                what,
+            });
+        }
+        match spec.kind {
+            Bool => {
+                let on = match inline.as_deref() {
+                    None => true,
+                    Some(v) => parse_bool(v).ok_or_else(|| FlagError::Invalid {
+                        flag: name.to_string(),
+                        value: v.to_string(),
+                    })?,
+                };
+                switches.push((spec.canonical, on));
+            }
+            Value => {
+                let value = match inline {
+                    Some(v) => v,
+                    None => iter
+                        .next()
+                        .map(|v| v.to_string_lossy().into_owned())
+                        .ok_or_else(|| FlagError::MissingValue(name.to_string()))?,
+                };
+                out.push(format!("--{}", spec.canonical).into());
+                out.push(value.into());
+            }
+        }
+    }
+    Ok(Canonical {
+        switches,
+        values: out,
+    })
+}
+
+/// Go's `strconv.ParseBool` spellings.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+fn invalid(flag: &str, e: pico_args::Error) -> FlagError {
+    let value = match e {
+        pico_args::Error::Utf8ArgumentParsingFailed { value, .. }
+        | pico_args::Error::ArgumentParsingFailed { cause: value } => value,
+        other => other.to_string(),
+    };
+    FlagError::Invalid {
+        flag: flag.to_string(),
+        value,
+    }
+}
+
+/// The last value given for `key` (repeated flags: the last one wins).
+fn last_value<T: std::str::FromStr>(
+    p: &mut pico_args::Arguments,
+    key: &'static str,
+    flag: &str,
+) -> Result<Option<T>, FlagError>
+where
+    T::Err: std::fmt::Display,
+{
+    let mut value = None;
+    while let Some(v) = p.opt_value_from_str(key).map_err(|e| invalid(flag, e))? {
+        value = Some(v);
+    }
+    Ok(value)
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
+    let canonical = canonicalize(args)?;
+    let mut p = pico_args::Arguments::from_vec(canonical.values);
+    // The last occurrence of a switch wins, as with Go's flag package.
+    let switch = |name: &str, default: bool| {
+        canonical
+            .switches
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map_or(default, |(_, on)| *on)
+    };
+    let mut flags = Flags {
+        debug: switch("debug", false),
+        trace: switch("trace", false),
+        logtime: switch("logtime", true),
+        logtime_utc: switch("logtime_utc", false),
+        help: switch("help", false),
+        version: switch("version", false),
+        ..Flags::default()
+    };
+    if switch("VV", false) {
+        flags.trace = true;
+    }
+    if switch("DV", false) || switch("DVV", false) {
+        flags.debug = true;
+        flags.trace = true;
+    }
+    flags.host = last_value(&mut p, "--addr", "a")?;
+    flags.port = last_value(&mut p, "--port", "p")?;
+    flags.name = last_value(&mut p, "--name", "n")?;
+    flags.pid_file = last_value(&mut p, "--pid", "P")?;
+    flags.ports_file_dir = last_value(&mut p, "--ports_file_dir", "ports_file_dir")?;
+    flags.log_file = last_value(&mut p, "--log", "l")?;
+    let rest = p.finish();
+    if let Some(first) = rest.first() {
+        return Err(FlagError::Positional(first.to_string_lossy().into_owned()));
+    }
+    Ok(flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<OsString> {
+        s.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn short_long_and_single_dash_long_forms() {
+        let f = parse(args(&["-p", "4333", "--addr", "127.0.0.1", "-name=x"])).unwrap();
+        assert_eq!(f.port, Some(4333));
+        assert_eq!(f.host.as_deref(), Some("127.0.0.1"));
+        assert_eq!(f.name.as_deref(), Some("x"));
+        let f = parse(args(&["-port=5", "--net=::1", "--server_name", "y"])).unwrap();
+        assert_eq!(f.port, Some(5));
+        assert_eq!(f.host.as_deref(), Some("::1"));
+        assert_eq!(f.name.as_deref(), Some("y"));
+    }
+
+    #[test]
+    fn log_switches() {
+        let f = parse(args(&["-DV"])).unwrap();
+        assert!(f.debug && f.trace);
+        let f = parse(args(&["-T=false", "-D"])).unwrap();
+        assert!(!f.logtime && f.debug && !f.trace);
+        assert!(parse(args(&[])).unwrap().logtime);
+    }
+
+    #[test]
+    fn last_value_wins() {
+        let f = parse(args(&["-p", "1", "-p", "2"])).unwrap();
+        assert_eq!(f.port, Some(2));
+    }
+
+    #[test]
+    fn errors_name_the_flag() {
+        assert_eq!(
+            parse(args(&["--bogus"])).unwrap_err(),
+            FlagError::Unknown("bogus".into())
+        );
+        assert_eq!(
+            parse(args(&["-p", "abc"])).unwrap_err().to_string(),
+            "invalid value \"abc\" for flag -p: parse error"
+        );
+        assert_eq!(
+            parse(args(&["-p"])).unwrap_err(),
+            FlagError::MissingValue("p".into())
+        );
+        let e = parse(args(&["-c", "x.conf"])).unwrap_err();
+        assert!(e.to_string().contains("-c"), "{e}");
+        assert!(matches!(e, FlagError::NotSupported { .. }));
+        assert!(matches!(
+            parse(args(&["--routes", "nats://x:1"])).unwrap_err(),
+            FlagError::NotSupported { .. }
+        ));
+    }
+}

@@ -1,0 +1,602 @@
+//! The protocol state of one client connection.
+//!
+//! A [`Client`] is owned by the task (or thread) that reads the connection's socket. Bytes
+//! read go into [`Client::handle_input`]; the client parses them with `proto`, decides each op
+//! (routing messages into the outbound queues of subscribers) and queues its own replies
+//! (`PONG`, `+OK`, `-ERR`) into its own [`Outbound`]. The writer side drains that queue.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use proto::{encode, ClientOp, ClientParser, ConnectInfo, ParseError, ParserLimits};
+
+use crate::outbound::{Outbound, Queued};
+use crate::server::Server;
+use crate::subject::{is_valid_publish_subject, is_valid_subscribe_subject};
+use crate::sublist::MatchCache;
+use crate::subscription::{Delivery, SubRef, Subscription};
+use crate::protocol_error::parse_error_outcome;
+use crate::{CloseReason, ProtocolError};
+
+/// Capacity of the per-connection subject match cache.
+const MATCH_CACHE_CAPACITY: usize = 1024;
+
+/// The header block of a "no responders" status message.
+const NO_RESPONDERS_HEADER: &[u8] = b"NATS/1.0 503\r\n\r\n";
+
+/// The part of a client other connections reach: its id and outbound queue.
+#[derive(Debug)]
+pub struct ClientShared {
+    /// Connection id (`cid`, INFO `client_id`).
+    pub cid: u64,
+    /// Remote address.
+    pub peer: SocketAddr,
+    /// When the connection was accepted.
+    pub start: Instant,
+    /// Bytes waiting to be written to this client.
+    pub outbound: Outbound,
+}
+
+impl ClientShared {
+    /// Shared state of a new connection.
+    pub fn new(cid: u64, peer: SocketAddr, start: Instant, max_pending: usize) -> Self {
+        ClientShared {
+            cid,
+            peer,
+            start,
+            outbound: Outbound::new(max_pending),
+        }
+    }
+}
+
+/// Options the client chose in CONNECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ClientOptions {
+    verbose: bool,
+    pedantic: bool,
+    echo: bool,
+    headers: bool,
+    no_responders: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        // The reference treats a client as verbose and pedantic until CONNECT says otherwise.
+        ClientOptions {
+            verbose: true,
+            pedantic: true,
+            echo: true,
+            headers: false,
+            no_responders: false,
+        }
+    }
+}
+
+/// Keepalive state: when to PING next and how many PINGs are unanswered.
+#[derive(Debug)]
+struct Keepalive {
+    next_ping: Option<Instant>,
+    pings_out: u32,
+    active_since_ping: bool,
+    first_ping_sent: bool,
+}
+
+/// Per-connection protocol state machine. See the crate docs for the call order.
+#[derive(Debug)]
+pub struct Client {
+    server: Arc<Server>,
+    shared: Arc<ClientShared>,
+    parser: ClientParser,
+    connected: bool,
+    opts: ClientOptions,
+    connect: Option<Box<ConnectInfo>>,
+    subs: HashMap<Bytes, SubRef>,
+    cache: MatchCache<SubRef>,
+    /// Outbound queues written during the current batch, to wake at its end.
+    touched: Vec<Arc<ClientShared>>,
+    rng: u64,
+    keepalive: Keepalive,
+    closed: Option<CloseReason>,
+    finished: bool,
+    in_msgs: u64,
+    in_bytes: u64,
+    out_msgs: u64,
+    out_bytes: u64,
+}
+
+impl Client {
+    pub(crate) fn new(
+        server: Arc<Server>,
+        shared: Arc<ClientShared>,
+        admitted: bool,
+        rng: u64,
+        now: Instant,
+    ) -> Client {
+        let cfg = server.config();
+        let limits = ParserLimits {
+            max_control_line: cfg.max_control_line,
+            max_payload: i64::from(cfg.max_payload),
+        };
+        let first_ping = cfg.first_ping_delay.min(cfg.ping_interval);
+        let mut parser = ClientParser::new(limits);
+        parser.set_server_headers(cfg.headers);
+        let mut client = Client {
+            parser,
+            connected: false,
+            opts: ClientOptions::default(),
+            connect: None,
+            subs: HashMap::new(),
+            cache: MatchCache::new(MATCH_CACHE_CAPACITY),
+            touched: Vec::new(),
+            rng: rng | 1,
+            keepalive: Keepalive {
+                next_ping: Some(now + first_ping),
+                pings_out: 0,
+                active_since_ping: false,
+                first_ping_sent: false,
+            },
+            closed: None,
+            finished: false,
+            in_msgs: 0,
+            in_bytes: 0,
+            out_msgs: 0,
+            out_bytes: 0,
+            server,
+            shared,
+        };
+        client.send_info();
+        if !admitted {
+            let reason = if client.server.is_shutting_down() {
+                CloseReason::ServerShutdown
+            } else {
+                client.send_err(ProtocolError::MaxConnections.wire_text());
+                CloseReason::MaxConnectionsExceeded
+            };
+            client.close(reason);
+        }
+        client.flush_touched();
+        client
+    }
+
+    /// Connection id.
+    pub fn cid(&self) -> u64 {
+        self.shared.cid
+    }
+
+    /// The part other connections reach (outbound queue); the writer drains it.
+    pub fn shared(&self) -> &Arc<ClientShared> {
+        &self.shared
+    }
+
+    /// How long one write to this client may block before it is cut off.
+    pub fn write_deadline(&self) -> std::time::Duration {
+        self.server.config().write_deadline
+    }
+
+    /// The CONNECT options, once received.
+    pub fn connect_info(&self) -> Option<&ConnectInfo> {
+        self.connect.as_deref()
+    }
+
+    /// Why the connection is closing, once the engine decided it must.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.closed
+    }
+
+    /// Number of live subscriptions of this client.
+    pub fn num_subscriptions(&self) -> usize {
+        self.subs.values().filter(|s| !s.is_closed()).count()
+    }
+
+    /// Input: bytes read from the socket, appended to `buf` by the caller. Every whole op in
+    /// `buf` is processed and split off; a partial op stays for the next call. After this,
+    /// check [`Client::close_reason`]; queued output is already signalled to the writers.
+    pub fn handle_input(&mut self, buf: &mut BytesMut, now: Instant) {
+        let _ = now;
+        if self.closed.is_some() {
+            buf.clear();
+            return;
+        }
+        loop {
+            match self.parser.next_op(buf) {
+                Ok(Some(op)) => self.process(op),
+                Ok(None) => break,
+                Err(e) => {
+                    self.parse_error(&e);
+                    if self.closed.is_some() {
+                        break;
+                    }
+                }
+            }
+            if self.closed.is_some() {
+                break;
+            }
+        }
+        if self.closed.is_some() {
+            buf.clear();
+        }
+        self.end_batch();
+    }
+
+    /// Input: the socket reached end of file or failed (`reason` is
+    /// [`CloseReason::ClientClosed`] or [`CloseReason::ReadError`]).
+    pub fn handle_read_closed(&mut self, reason: CloseReason) {
+        self.close(reason);
+    }
+
+    /// When [`Client::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed.is_some() {
+            None
+        } else {
+            self.keepalive.next_ping
+        }
+    }
+
+    /// Input: the time reached (or passed) [`Client::poll_timeout`].
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(at) = self.keepalive.next_ping else {
+            return;
+        };
+        if now < at || self.closed.is_some() {
+            return;
+        }
+        let interval = self.server.config().ping_interval;
+        let ping_max = self.server.config().ping_max;
+        let ka = &mut self.keepalive;
+        ka.next_ping = Some(now + interval);
+        if ka.pings_out >= ping_max {
+            self.send_err(ProtocolError::StaleConnection.wire_text());
+            self.close(CloseReason::StaleConnection);
+        } else if ka.active_since_ping && ka.first_ping_sent {
+            // The client sent data since the last tick: it is alive, no PING needed.
+            ka.active_since_ping = false;
+            ka.pings_out = 0;
+        } else {
+            ka.pings_out += 1;
+            ka.active_since_ping = false;
+            ka.first_ping_sent = true;
+            self.queue_own(encode::ping);
+        }
+        self.end_batch();
+    }
+
+    /// Cleans up after the connection ended: removes its subscriptions and unregisters it.
+    /// Idempotent; also run on drop.
+    pub fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        if self.closed.is_none() {
+            self.close(CloseReason::ClientClosed);
+        }
+        for (_, sub) in self.subs.drain() {
+            if sub.mark_closed() {
+                self.server
+                    .sublist
+                    .remove(&sub.subject, sub.queue.as_deref(), &sub);
+            }
+        }
+        self.server.remove_client(self.shared.cid);
+        self.end_batch();
+    }
+
+    fn process(&mut self, op: ClientOp) {
+        if !matches!(op, ClientOp::Pong) {
+            self.keepalive.active_since_ping = true;
+        }
+        match op {
+            ClientOp::Pub {
+                subject,
+                reply,
+                payload,
+            } => self.process_pub(subject, reply, None, payload),
+            ClientOp::HPub {
+                subject,
+                reply,
+                headers,
+                payload,
+            } => self.process_pub(subject, reply, Some(headers), payload),
+            ClientOp::Sub {
+                subject,
+                queue,
+                sid,
+            } => self.process_sub(subject, queue, sid),
+            ClientOp::Unsub { sid, max } => self.process_unsub(sid, max),
+            ClientOp::Ping => self.queue_own(encode::pong),
+            ClientOp::Pong => {
+                self.keepalive.pings_out = 0;
+            }
+            ClientOp::Connect(info) => self.process_connect(info),
+        }
+    }
+
+    fn process_connect(&mut self, info: Box<ConnectInfo>) {
+        self.opts = ClientOptions {
+            verbose: info.verbose,
+            pedantic: info.pedantic,
+            echo: info.echo,
+            headers: info.headers && self.server.config().headers,
+            no_responders: info.no_responders && info.headers,
+        };
+        self.connected = true;
+        self.connect = Some(info);
+        self.ok();
+    }
+
+    fn process_pub(
+        &mut self,
+        subject: Bytes,
+        reply: Option<Bytes>,
+        headers: Option<Bytes>,
+        payload: Bytes,
+    ) {
+        if self.opts.pedantic && !is_valid_publish_subject(&subject) {
+            // The reference reports the error, then still acknowledges the op.
+            self.send_err(ProtocolError::InvalidPublishSubject.wire_text());
+            self.ok();
+            return;
+        }
+        // The reference acknowledges a verbose PUB before delivering it.
+        self.ok();
+        let hdr = headers.as_deref().unwrap_or(&[]);
+        self.in_msgs += 1;
+        self.in_bytes += (hdr.len() + payload.len()) as u64;
+        let delivered = self.deliver(&subject, reply.as_deref(), hdr, &payload);
+        if !delivered && self.opts.no_responders {
+            if let Some(reply) = reply.as_deref() {
+                self.send_no_responders(reply);
+            }
+        }
+    }
+
+    /// Routes one message to every matching subscription; true if anyone got it.
+    fn deliver(&mut self, subject: &[u8], reply: Option<&[u8]>, hdr: &[u8], payload: &[u8]) -> bool {
+        let result = self.cache.get(&self.server.sublist, subject);
+        let mut delivered = false;
+        for sub in &result.plain {
+            if !self.opts.echo && Arc::ptr_eq(&sub.client, &self.shared) {
+                continue;
+            }
+            delivered |= self.deliver_to(sub, subject, reply, hdr, payload);
+        }
+        for group in &result.queues {
+            let n = group.members.len();
+            if n == 0 {
+                continue;
+            }
+            let start = (self.next_random() % n as u64) as usize;
+            for i in 0..n {
+                let sub = &group.members[(start + i) % n];
+                if !self.opts.echo && Arc::ptr_eq(&sub.client, &self.shared) {
+                    continue;
+                }
+                if self.deliver_to(sub, subject, reply, hdr, payload) {
+                    delivered = true;
+                    break;
+                }
+            }
+        }
+        delivered
+    }
+
+    /// Queues one message for one subscription; false if it was not delivered.
+    fn deliver_to(
+        &mut self,
+        sub: &SubRef,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        hdr: &[u8],
+        payload: &[u8],
+    ) -> bool {
+        match sub.claim() {
+            Delivery::Skip => return false,
+            Delivery::Deliver => {}
+            Delivery::DeliverLast => {
+                if sub.mark_closed() {
+                    self.server
+                        .sublist
+                        .remove(&sub.subject, sub.queue.as_deref(), sub);
+                }
+            }
+        }
+        let with_headers = !hdr.is_empty() && sub.headers;
+        let size = if with_headers {
+            hdr.len() + payload.len()
+        } else {
+            payload.len()
+        };
+        let queued = sub.client.outbound.queue(Some(size), |buf| {
+            if with_headers {
+                encode::hmsg(buf, subject, &sub.sid, reply, hdr, payload);
+            } else {
+                encode::msg(buf, subject, &sub.sid, reply, payload);
+            }
+        });
+        let ok = self.after_queue(&sub.client, queued);
+        if ok {
+            self.out_msgs += 1;
+            self.out_bytes += size as u64;
+        }
+        ok
+    }
+
+    /// Sends a 503 status message to this client's own subscriptions on `reply`.
+    fn send_no_responders(&mut self, reply: &[u8]) {
+        let result = self.cache.get(&self.server.sublist, reply);
+        let own = result
+            .plain
+            .iter()
+            .chain(result.queues.iter().flat_map(|g| g.members.iter()))
+            .filter(|s| Arc::ptr_eq(&s.client, &self.shared))
+            .cloned()
+            .collect::<Vec<_>>();
+        for sub in own {
+            if sub.claim() == Delivery::Skip {
+                continue;
+            }
+            let queued = self.shared.outbound.queue(Some(NO_RESPONDERS_HEADER.len()), |buf| {
+                encode::hmsg(buf, reply, &sub.sid, None, NO_RESPONDERS_HEADER, &[]);
+            });
+            let me = self.shared.clone();
+            self.after_queue(&me, queued);
+        }
+    }
+
+    fn process_sub(&mut self, subject: Bytes, queue: Option<Bytes>, sid: Bytes) {
+        if !is_valid_subscribe_subject(&subject) {
+            self.send_err(ProtocolError::InvalidSubject.wire_text());
+            return;
+        }
+        let max = self.server.config().max_subscriptions;
+        if max > 0 && self.num_subscriptions() >= max {
+            self.send_err(ProtocolError::MaxSubscriptions.wire_text());
+            return;
+        }
+        if let Some(existing) = self.subs.get(&sid) {
+            if !existing.is_closed() {
+                // The reference ignores a SUB that reuses a live sid.
+                self.ok();
+                return;
+            }
+        }
+        let sub = SubRef(Arc::new(Subscription::new(
+            self.shared.clone(),
+            sid.clone(),
+            subject,
+            queue,
+            self.opts.headers,
+        )));
+        if self
+            .server
+            .sublist
+            .insert(&sub.subject, sub.queue.as_deref(), sub.clone())
+            .is_err()
+        {
+            self.send_err(ProtocolError::InvalidSubject.wire_text());
+            return;
+        }
+        self.subs.insert(sid, sub);
+        self.ok();
+    }
+
+    fn process_unsub(&mut self, sid: Bytes, max: Option<u64>) {
+        let remove = match (self.subs.get(&sid), max) {
+            (Some(sub), Some(max)) if max > 0 => sub.set_max(max),
+            (Some(_), _) => true,
+            (None, _) => false,
+        };
+        if remove {
+            if let Some(sub) = self.subs.remove(&sid) {
+                if sub.mark_closed() {
+                    self.server
+                        .sublist
+                        .remove(&sub.subject, sub.queue.as_deref(), &sub);
+                }
+            }
+        }
+        self.ok();
+    }
+
+    fn parse_error(&mut self, e: &ParseError) {
+        let (text, reason) = parse_error_outcome(e);
+        if let Some(text) = text {
+            self.send_err(text);
+        }
+        if let Some(reason) = reason {
+            self.close(reason);
+        }
+    }
+
+    /// Queues the INFO for this client.
+    fn send_info(&mut self) {
+        let mut info = self.server.info().clone();
+        info.client_id = Some(self.shared.cid);
+        info.client_ip = Some(self.shared.peer.ip().to_string());
+        self.queue_own(|buf| encode::info(buf, &info));
+    }
+
+    fn ok(&mut self) {
+        if self.opts.verbose {
+            self.queue_own(encode::ok);
+        }
+    }
+
+    fn send_err(&mut self, text: &str) {
+        self.queue_own(|buf| encode::err(buf, text));
+    }
+
+    /// Queues bytes for this client itself.
+    fn queue_own(&mut self, write: impl FnOnce(&mut BytesMut)) {
+        let queued = self.shared.outbound.queue(None, write);
+        let me = self.shared.clone();
+        self.after_queue(&me, queued);
+    }
+
+    fn after_queue(&mut self, target: &Arc<ClientShared>, queued: Queued) -> bool {
+        match queued {
+            Queued::NeedsFlush => {
+                self.touched.push(target.clone());
+                true
+            }
+            Queued::Scheduled => true,
+            Queued::Dropped => false,
+            Queued::SlowConsumer => {
+                self.server
+                    .stats
+                    .slow_consumers
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Decides to close: the writer flushes what is queued, then closes.
+    fn close(&mut self, reason: CloseReason) {
+        if self.closed.is_none() {
+            self.closed = Some(reason);
+        }
+        self.shared.outbound.close(reason);
+    }
+
+    /// End of a batch of input: wake the writers of every queue written, publish counters.
+    fn end_batch(&mut self) {
+        self.flush_touched();
+        use std::sync::atomic::Ordering::Relaxed;
+        let stats = &self.server.stats;
+        if self.in_msgs > 0 {
+            stats.in_msgs.fetch_add(std::mem::take(&mut self.in_msgs), Relaxed);
+            stats.in_bytes.fetch_add(std::mem::take(&mut self.in_bytes), Relaxed);
+        }
+        if self.out_msgs > 0 {
+            stats.out_msgs.fetch_add(std::mem::take(&mut self.out_msgs), Relaxed);
+            stats.out_bytes.fetch_add(std::mem::take(&mut self.out_bytes), Relaxed);
+        }
+    }
+
+    fn flush_touched(&mut self) {
+        for c in self.touched.drain(..) {
+            c.outbound.flush();
+        }
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // xorshift64
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        x
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}

@@ -1,0 +1,54 @@
+//! Server options the engine enforces.
+
+use std::time::Duration;
+
+/// Options of one server, with the reference server's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Address the client listener binds to (reported as `host` in INFO).
+    pub host: String,
+    /// Client port (reported as `port` in INFO).
+    pub port: u16,
+    /// Server name; the server id when `None`.
+    pub server_name: Option<String>,
+    /// Largest payload (headers included) a client may publish.
+    pub max_payload: i32,
+    /// Longest control line a client may send.
+    pub max_control_line: usize,
+    /// Most client connections at once (0: no limit).
+    pub max_connections: usize,
+    /// Most subscriptions per connection (0: no limit).
+    pub max_subscriptions: usize,
+    /// Most bytes waiting to be written to one client before it is cut off as a slow consumer.
+    pub max_pending: usize,
+    /// Longest a write to a client may block before it is cut off as a slow consumer.
+    pub write_deadline: Duration,
+    /// Interval of server PINGs.
+    pub ping_interval: Duration,
+    /// Unanswered PINGs before the connection is declared stale.
+    pub ping_max: u32,
+    /// Delay of the first PING after a client connected (capped by `ping_interval`).
+    pub first_ping_delay: Duration,
+    /// Whether the server supports message headers.
+    pub headers: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            host: "0.0.0.0".to_string(),
+            port: 4222,
+            server_name: None,
+            max_payload: 1024 * 1024,
+            max_control_line: 4096,
+            max_connections: 64 * 1024,
+            max_subscriptions: 0,
+            max_pending: 64 * 1024 * 1024,
+            write_deadline: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(120),
+            ping_max: 2,
+            first_ping_delay: Duration::from_secs(2),
+            headers: true,
+        }
+    }
+}

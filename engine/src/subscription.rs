@@ -1,0 +1,121 @@
+//! One subscription, shared by its owner and the index that publishers search.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::client::ClientShared;
+
+/// A subscription: who gets the messages (its client's outbound queue), under which sid.
+#[derive(Debug)]
+pub struct Subscription {
+    /// The subscribing client.
+    pub client: Arc<ClientShared>,
+    /// Subscription id chosen by the client.
+    pub sid: Bytes,
+    /// Subject filter (may hold wildcards).
+    pub subject: Bytes,
+    /// Queue group, if any.
+    pub queue: Option<Bytes>,
+    /// Whether the client understands headers (else HMSG is sent as MSG without them).
+    pub headers: bool,
+    /// Auto-unsubscribe limit (0: none).
+    max: AtomicU64,
+    /// Messages delivered so far (counted only while a limit is set).
+    delivered: AtomicU64,
+    /// Removed from the index (unsubscribed, limit reached or client gone).
+    closed: AtomicBool,
+}
+
+/// What a delivery attempt decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Deliver; the subscription stays.
+    Deliver,
+    /// Deliver; this was the last message allowed, remove the subscription.
+    DeliverLast,
+    /// Do not deliver: the limit was already reached or the subscription is closed.
+    Skip,
+}
+
+impl Subscription {
+    /// A subscription with no auto-unsubscribe limit.
+    pub fn new(
+        client: Arc<ClientShared>,
+        sid: Bytes,
+        subject: Bytes,
+        queue: Option<Bytes>,
+        headers: bool,
+    ) -> Self {
+        Subscription {
+            client,
+            sid,
+            subject,
+            queue,
+            headers,
+            max: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Sets the auto-unsubscribe limit. Returns true when it is already reached.
+    pub fn set_max(&self, max: u64) -> bool {
+        self.max.store(max, Ordering::Release);
+        self.delivered.load(Ordering::Acquire) >= max
+    }
+
+    /// Claims one delivery, honouring the auto-unsubscribe limit.
+    #[inline]
+    pub fn claim(&self) -> Delivery {
+        if self.closed.load(Ordering::Relaxed) {
+            return Delivery::Skip;
+        }
+        let max = self.max.load(Ordering::Acquire);
+        let n = self.delivered.fetch_add(1, Ordering::AcqRel) + 1;
+        if max == 0 {
+            Delivery::Deliver
+        } else if n < max {
+            Delivery::Deliver
+        } else if n == max {
+            Delivery::DeliverLast
+        } else {
+            Delivery::Skip
+        }
+    }
+
+    /// Marks the subscription removed; returns true the first time.
+    pub fn mark_closed(&self) -> bool {
+        !self.closed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Whether it was removed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Messages delivered so far.
+    pub fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+}
+
+/// A shared handle to a [`Subscription`], compared by identity (what the index stores).
+#[derive(Debug, Clone)]
+pub struct SubRef(pub Arc<Subscription>);
+
+impl PartialEq for SubRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SubRef {}
+
+impl std::ops::Deref for SubRef {
+    type Target = Subscription;
+    fn deref(&self) -> &Subscription {
+        &self.0
+    }
+}

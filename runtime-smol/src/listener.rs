@@ -1,0 +1,107 @@
+//! The accept loop and the executor threads.
+
+use std::io;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use engine::Server;
+use smol::channel::{Receiver, Sender};
+use smol::future::FutureExt;
+use smol::{Async, Executor};
+
+use crate::connection;
+
+/// Stops a running [`serve`] from another thread (a signal handler, a test).
+#[derive(Debug, Clone)]
+pub struct ServeHandle {
+    stop: Sender<()>,
+    server: Arc<Server>,
+}
+
+impl ServeHandle {
+    /// Stops accepting, tells every client the server is shutting down, and lets `serve`
+    /// return once they are gone.
+    pub fn shutdown(&self) {
+        self.server.shutdown();
+        self.stop.close();
+    }
+}
+
+/// Serves clients of `server` accepted on `listener` until [`ServeHandle::shutdown`].
+/// `threads` executor threads are used (at least one, the calling thread). `ready` is called
+/// with the handle once the accept loop runs.
+pub fn serve(
+    server: Arc<Server>,
+    listener: TcpListener,
+    threads: usize,
+    ready: impl FnOnce(ServeHandle),
+) -> io::Result<()> {
+    let listener = Async::new(listener)?;
+    let ex = Arc::new(Executor::new());
+    let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
+    let (done_tx, done_rx) = smol::channel::bounded::<()>(1);
+    let mut workers = Vec::new();
+    for i in 1..threads.max(1) {
+        let ex = ex.clone();
+        let done = done_rx.clone();
+        workers.push(
+            std::thread::Builder::new()
+                .name(format!("nats-worker-{i}"))
+                .spawn(move || smol::block_on(ex.run(done.recv())))?,
+        );
+    }
+    ready(ServeHandle {
+        stop: stop_tx,
+        server: server.clone(),
+    });
+    let result = smol::block_on(ex.run(accept_loop(&ex, &server, &listener, stop_rx)));
+    // Let the connections see the shutdown and flush, bounded.
+    smol::block_on(ex.run(drain(&server)));
+    drop(done_tx);
+    for w in workers {
+        let _ = w.join();
+    }
+    result
+}
+
+async fn accept_loop(
+    ex: &Arc<Executor<'static>>,
+    server: &Arc<Server>,
+    listener: &Async<TcpListener>,
+    stop: Receiver<()>,
+) -> io::Result<()> {
+    loop {
+        let accepted = async { Some(listener.accept().await) }
+            .or(async {
+                let _ = stop.recv().await;
+                None
+            })
+            .await;
+        match accepted {
+            None => return Ok(()),
+            Some(Ok((stream, peer))) => {
+                let _ = stream.get_ref().set_nodelay(true);
+                let client = server.accept(peer, Instant::now());
+                log::debug!("{peer} - cid:{} - Client connection created", client.cid());
+                ex.spawn(connection::run(ex.clone(), client, stream))
+                    .detach();
+            }
+            Some(Err(e)) => {
+                log::error!("Error accepting client connection: {e}");
+                // Back off briefly on errors such as too many open files.
+                smol::Timer::after(std::time::Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+/// Waits (at most about a second) for every client to be gone after a shutdown.
+async fn drain(server: &Arc<Server>) {
+    for _ in 0..100 {
+        if server.num_clients() == 0 {
+            return;
+        }
+        smol::Timer::after(std::time::Duration::from_millis(10)).await;
+    }
+}
