@@ -1,5 +1,7 @@
 //! The single-threaded subscription trie.
 
+use smallvec::SmallVec;
+
 use super::node::{Edge, Node};
 use super::result::MatchResult;
 use super::SublistError;
@@ -53,6 +55,10 @@ impl<T> Drop for Sublist<T> {
         std::mem::take(&mut self.root).dispose();
     }
 }
+
+/// A lookup branch still to explore: a node and the part of the subject not consumed yet
+/// (`None` once every token has been consumed).
+type Branch<'a, T> = (&'a Node<T>, Option<&'a [u8]>);
 
 /// Splits the first token off a subject: `(token, rest)`, where `rest` is `None` once the
 /// last token has been taken.
@@ -173,9 +179,9 @@ impl<T: Clone + PartialEq> Sublist<T> {
             return;
         }
         // Branches still to explore: a node and the subject part not yet consumed there
-        // (`None` once every token has been consumed). Only `*` children add branches, so
-        // literal-only lookups never allocate here.
-        let mut pending: Vec<(&Node<T>, Option<&[u8]>)> = Vec::new();
+        // (`None` once every token has been consumed). Only `*` children add branches; the
+        // first few live inline, so typical lookups do not allocate here.
+        let mut pending: SmallVec<[Branch<'_, T>; 8]> = SmallVec::new();
         let mut branch = Some((&self.root, Some(subject)));
         while let Some((mut node, mut rest)) = branch {
             loop {

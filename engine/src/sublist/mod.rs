@@ -15,6 +15,8 @@ mod result;
 mod shared;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod throughput;
 
 pub use cache::MatchCache;
 pub use list::Sublist;
