@@ -11,13 +11,7 @@ use crate::{ConnectInfo, ServerInfo};
 const CRLF: &[u8] = b"\r\n";
 
 /// Appends `<verb> <a> <b>... <sizes...>\r\n<body...>\r\n`: the shape of every message op.
-fn message_op(
-    buf: &mut BytesMut,
-    verb: &[u8],
-    words: &[&[u8]],
-    sizes: &[usize],
-    bodies: &[&[u8]],
-) {
+fn message_op(buf: &mut BytesMut, verb: &[u8], words: &[&[u8]], sizes: &[usize], bodies: &[&[u8]]) {
     let mut nums = [itoa::Buffer::new(), itoa::Buffer::new()];
     let mut num_len = 0;
     for (slot, &n) in nums.iter_mut().zip(sizes) {
@@ -45,7 +39,13 @@ fn message_op(
 /// Appends `MSG <subject> <sid> [reply] <len>\r\n<payload>\r\n`.
 pub fn msg(buf: &mut BytesMut, subject: &[u8], sid: &[u8], reply: Option<&[u8]>, payload: &[u8]) {
     match reply {
-        Some(r) => message_op(buf, b"MSG", &[subject, sid, r], &[payload.len()], &[payload]),
+        Some(r) => message_op(
+            buf,
+            b"MSG",
+            &[subject, sid, r],
+            &[payload.len()],
+            &[payload],
+        ),
         None => message_op(buf, b"MSG", &[subject, sid], &[payload.len()], &[payload]),
     }
 }
@@ -188,7 +188,10 @@ mod tests {
 
     #[test]
     fn message_ops() {
-        assert_eq!(out(|b| msg(b, b"foo", b"1", None, b"hi")), b"MSG foo 1 2\r\nhi\r\n");
+        assert_eq!(
+            out(|b| msg(b, b"foo", b"1", None, b"hi")),
+            b"MSG foo 1 2\r\nhi\r\n"
+        );
         assert_eq!(
             out(|b| msg(b, b"foo", b"1", Some(b"r"), b"")),
             b"MSG foo 1 r 0\r\n\r\n"
@@ -201,8 +204,14 @@ mod tests {
             out(|b| hmsg(b, b"foo", b"1", Some(b"r"), b"NATS/1.0\r\n\r\n", b"")),
             b"HMSG foo 1 r 12 12\r\nNATS/1.0\r\n\r\n\r\n"
         );
-        assert_eq!(out(|b| pub_msg(b, b"a", Some(b"b"), b"xyz")), b"PUB a b 3\r\nxyz\r\n");
-        assert_eq!(out(|b| hpub(b, b"a", None, b"H", b"P")), b"HPUB a 1 2\r\nHP\r\n");
+        assert_eq!(
+            out(|b| pub_msg(b, b"a", Some(b"b"), b"xyz")),
+            b"PUB a b 3\r\nxyz\r\n"
+        );
+        assert_eq!(
+            out(|b| hpub(b, b"a", None, b"H", b"P")),
+            b"HPUB a 1 2\r\nHP\r\n"
+        );
         let big = vec![7u8; 1234567];
         let enc = out(|b| msg(b, b"s", b"9", None, &big));
         assert!(enc.starts_with(b"MSG s 9 1234567\r\n"));
@@ -212,7 +221,10 @@ mod tests {
     #[test]
     fn control_ops() {
         assert_eq!(out(|b| sub(b, b"foo", None, b"1")), b"SUB foo 1\r\n");
-        assert_eq!(out(|b| sub(b, b"foo", Some(b"q"), b"1")), b"SUB foo q 1\r\n");
+        assert_eq!(
+            out(|b| sub(b, b"foo", Some(b"q"), b"1")),
+            b"SUB foo q 1\r\n"
+        );
         assert_eq!(out(|b| unsub(b, b"1", None)), b"UNSUB 1\r\n");
         assert_eq!(out(|b| unsub(b, b"1", Some(10))), b"UNSUB 1 10\r\n");
         assert_eq!(out(ping), b"PING\r\n");

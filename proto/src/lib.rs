@@ -24,8 +24,9 @@ pub mod parser;
 pub mod server_op;
 
 pub use client_op::ClientOp;
-pub use connect::ConnectInfo;
+pub use connect::{ConnectInfo, ConnectJsonError};
 pub use error::ParseError;
+pub use headers::{HeaderError, HeaderMap};
 pub use info::ServerInfo;
 pub use parser::{ClientParser, ParserLimits, ServerParser};
 pub use server_op::ServerOp;

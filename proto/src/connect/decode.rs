@@ -91,7 +91,11 @@ fn lookup(key: &str) -> Option<Field> {
     FIELDS
         .iter()
         .find(|(name, _)| *name == key)
-        .or_else(|| FIELDS.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)))
+        .or_else(|| {
+            FIELDS
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(key))
+        })
         .map(|(_, f)| *f)
 }
 
@@ -143,8 +147,8 @@ mod tests {
 
     #[test]
     fn defaults_and_plain_keys() {
-        let c = ConnectInfo::from_json(br#"{"verbose":false,"name":"n","protocol":1}"#)
-            .expect("valid");
+        let c =
+            ConnectInfo::from_json(br#"{"verbose":false,"name":"n","protocol":1}"#).expect("valid");
         assert!(!c.verbose);
         assert!(c.pedantic);
         assert!(c.echo);
@@ -162,8 +166,7 @@ mod tests {
 
     #[test]
     fn null_keeps_and_unknown_is_ignored() {
-        let c = ConnectInfo::from_json(br#"{"echo":null,"whatever":[1,{"a":2}]}"#)
-            .expect("valid");
+        let c = ConnectInfo::from_json(br#"{"echo":null,"whatever":[1,{"a":2}]}"#).expect("valid");
         assert!(c.echo);
         assert_eq!(ConnectInfo::from_json(b"null"), Ok(ConnectInfo::default()));
     }

@@ -438,3 +438,7 @@ fn payload(buf: &mut BytesMut, pending: &mut PendingPayload) -> Step {
         Head::ClientHmsg => Step::Fail(ParseError::HmsgFromClient, 0),
     }
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

@@ -23,8 +23,8 @@ impl LineScan {
             Some(off) => {
                 let lf = from + off;
                 if !self.cr_seen {
-                    self.cr_seen = buf[lf - 1] == b'\r' && lf - 1 >= 1
-                        || memchr(b'\r', &buf[from..lf]).is_some();
+                    self.cr_seen =
+                        (lf > 1 && buf[lf - 1] == b'\r') || memchr(b'\r', &buf[from..lf]).is_some();
                 }
                 self.scanned = lf;
                 Some(lf)

@@ -192,3 +192,7 @@ fn trim_end_spaces(s: &[u8]) -> &[u8] {
     let n = s.iter().rev().take_while(|&&b| is_space(b)).count();
     &s[..s.len() - n]
 }
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;

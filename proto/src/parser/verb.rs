@@ -52,9 +52,13 @@ impl Verb {
         match self {
             Verb::Ping | Verb::Pong | Verb::Ok => AfterName::RestIgnored,
             Verb::Connect | Verb::Info => AfterName::SeparatorOptional,
-            Verb::Pub | Verb::HPub | Verb::Sub | Verb::Unsub | Verb::Msg | Verb::HMsg | Verb::Err => {
-                AfterName::SeparatorRequired
-            }
+            Verb::Pub
+            | Verb::HPub
+            | Verb::Sub
+            | Verb::Unsub
+            | Verb::Msg
+            | Verb::HMsg
+            | Verb::Err => AfterName::SeparatorRequired,
         }
     }
 }
@@ -162,12 +166,18 @@ mod tests {
     #[test]
     fn prefixes_are_incomplete_and_wrong_bytes_unknown() {
         assert_eq!(match_verb(Side::FromClient, b"P"), VerbMatch::Incomplete);
-        assert_eq!(match_verb(Side::FromClient, b"CONNE"), VerbMatch::Incomplete);
+        assert_eq!(
+            match_verb(Side::FromClient, b"CONNE"),
+            VerbMatch::Incomplete
+        );
         assert_eq!(match_verb(Side::FromClient, b"PX"), VerbMatch::Unknown);
         assert_eq!(match_verb(Side::FromClient, b"CONX"), VerbMatch::Unknown);
         assert_eq!(match_verb(Side::FromClient, b"+O\r"), VerbMatch::Unknown);
         assert_eq!(match_verb(Side::FromClient, b"\r\n"), VerbMatch::Unknown);
         assert_eq!(match_verb(Side::FromClient, b"MSG"), VerbMatch::Unknown);
-        assert_eq!(match_verb(Side::FromServer, b"msg"), VerbMatch::Matched(Verb::Msg));
+        assert_eq!(
+            match_verb(Side::FromServer, b"msg"),
+            VerbMatch::Matched(Verb::Msg)
+        );
     }
 }
