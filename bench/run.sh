@@ -19,6 +19,10 @@ SCALE=100
 BUILD=1
 BASE_PORT=24222
 RUN_TIMEOUT=60
+STAT=median
+IDLE_PCT=75
+IDLE_WAIT=30
+RAW_OUT=""
 
 usage() {
     cat <<USAGE
@@ -33,6 +37,12 @@ usage: bench/run.sh [options]
       --ref PATH        reference binary [$REF]
       --no-build        do not run cargo build
       --port N          first loopback port to try [$BASE_PORT]
+      --stat median|best  how repetitions are combined [$STAT]; "best" (max
+                        throughput, min latency) filters out interference
+      --idle PCT        before each server session wait (at most --idle-wait
+                        seconds) until the machine is PCT% idle [$IDLE_PCT]; 0 = off
+      --idle-wait S     [$IDLE_WAIT]
+      --raw FILE        also save every raw measurement ("server key value") to FILE
   -h, --help            this help
 Ratios are oriented so that > 1 always means ours is better
 (throughput ours/ref; latency and memory ref/ours). "+-" is (max-min)/median
@@ -52,12 +62,42 @@ while [[ $# -gt 0 ]]; do
         --ref) REF=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --port) BASE_PORT=$2; shift 2 ;;
+        --stat) STAT=$2; shift 2 ;;
+        --idle) IDLE_PCT=$2; shift 2 ;;
+        --idle-wait) IDLE_WAIT=$2; shift 2 ;;
+        --raw) RAW_OUT=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
 done
 
 log() { echo "[run.sh] $*" >&2; }
+[[ $STAT == median || $STAT == best ]] || { echo "--stat must be median or best" >&2; exit 2; }
+
+# idle_pct: percentage of CPU time idle over the next second, from /proc/stat.
+idle_pct() {
+    local a b
+    read -ra a < <(head -n1 /proc/stat)
+    sleep 1
+    read -ra b < <(head -n1 /proc/stat)
+    local total=0 i
+    for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+    local idle=$(( b[4] - a[4] + b[5] - a[5] ))
+    (( total > 0 )) && echo $(( 100 * idle / total )) || echo 100
+}
+
+# wait_for_idle: waits (bounded) until other processes leave the CPUs alone.
+wait_for_idle() {
+    (( IDLE_PCT > 0 )) || return 0
+    local waited=0 idle
+    idle=$(idle_pct)
+    while (( idle < IDLE_PCT && waited < IDLE_WAIT )); do
+        idle=$(idle_pct); waited=$((waited + 1))
+    done
+    (( idle >= IDLE_PCT )) || log "machine still busy (${idle}% idle) after ${IDLE_WAIT}s; measuring anyway"
+    BUSY_NOTES="$BUSY_NOTES ${idle}"
+}
+BUSY_NOTES=""
 
 # --- build and locate binaries -------------------------------------------
 if [[ $BUILD == 1 ]]; then
@@ -152,6 +192,7 @@ bench() {
 
 run_server() {
     local who=$1 bin=$2 s
+    wait_for_idle
     start_server "$bin"
     log "rep $rep: $who ($bin) on $SERVER_ADDR"
     bench "$who" "rss.idle" rss
@@ -180,20 +221,24 @@ for rep in $(seq 1 "$REPS"); do
     fi
 done
 log "load after: $(uptime); took $((SECONDS - START))s"
+log "idle % before each session:$BUSY_NOTES"
 
 # --- report ---------------------------------------------------------------
-# Medians and spread ((max-min)/median) per server and key, then the table.
-awk '
-function median(list,   n, a, i, j, t) {
+# Combined value and spread ((max-min)/value) per server and key, then the table.
+[[ -z $RAW_OUT ]] || cp "$RESULTS" "$RAW_OUT"
+echo "combined with: $STAT of $REPS repetitions"
+awk -v stat="$STAT" '
+function combine(list,   n, a, i, j, t) {
     n = split(list, a, " ")
     for (i = 2; i <= n; i++) { t = a[i]; j = i - 1; while (j > 0 && a[j] + 0 > t + 0) { a[j+1] = a[j]; j-- } a[j+1] = t }
     lo = a[1]; hi = a[n]
+    if (stat == "best") return lower_better ? a[1] : a[n]
     return (n % 2) ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
 }
 { if ($3 == "") next; v[$1, $2] = v[$1, $2] " " $3; if (!(($2) in seen)) { seen[$2] = 1; order[++k] = $2 } }
 END {
-    printf "| %-8s | %5s | %-10s | %12s | %12s | %6s | %7s | %7s |\n", "scenario", "size", "metric", "ours", "ref", "ratio", "ours +-", "ref +-"
-    printf "|----------|------:|------------|-------------:|-------------:|-------:|--------:|--------:|\n"
+    printf "| %-9s | %5s | %-10s | %12s | %12s | %6s | %7s | %7s |\n", "scenario", "size", "metric", "ours", "ref", "ratio", "ours +-", "ref +-"
+    printf "|-----------|------:|------------|-------------:|-------------:|-------:|--------:|--------:|\n"
     for (i = 1; i <= k; i++) {
         key = order[i]; split(key, p, ".")
         scen = p[1]; size = p[2]; metric = (p[3] != "") ? p[3] : "msgs/s"
@@ -203,12 +248,12 @@ END {
         if (metric == "cpu") metric = "msgs/cpu-s"
         lower_better = (metric ~ /_us$/ || metric == "KiB")
         o = ""; r = ""; so = ""; sr = ""
-        if ((("ours", key) in v)) { o = median(v["ours", key]); so = (o > 0) ? sprintf("%.0f%%", 100 * (hi - lo) / o) : "" }
-        if ((("ref", key) in v))  { r = median(v["ref", key]);  sr = (r > 0) ? sprintf("%.0f%%", 100 * (hi - lo) / r) : "" }
+        if ((("ours", key) in v)) { o = combine(v["ours", key]); so = (o > 0) ? sprintf("%.0f%%", 100 * (hi - lo) / o) : "" }
+        if ((("ref", key) in v))  { r = combine(v["ref", key]);  sr = (r > 0) ? sprintf("%.0f%%", 100 * (hi - lo) / r) : "" }
         ratio = "n/a"
         if (o > 0 && r > 0) ratio = sprintf("%.2f", lower_better ? r / o : o / r)
         fmt = (metric ~ /_us$/) ? "%.1f" : "%.0f"
-        printf "| %-8s | %5s | %-10s | %12s | %12s | %6s | %7s | %7s |\n", scen, size, metric, (o == "") ? "-" : sprintf(fmt, o), (r == "") ? "-" : sprintf(fmt, r), ratio, so, sr
+        printf "| %-9s | %5s | %-10s | %12s | %12s | %6s | %7s | %7s |\n", scen, size, metric, (o == "") ? "-" : sprintf(fmt, o), (r == "") ? "-" : sprintf(fmt, r), ratio, so, sr
     }
 }' "$RESULTS"
 rm -f "$RESULTS"
