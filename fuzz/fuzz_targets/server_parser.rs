@@ -1,0 +1,5 @@
+//! Arbitrary bytes, cut at fuzzer-chosen points, fed to `ServerParser`: no panic, and the
+//! same ops and errors whatever the cuts.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz::check_server_parser(data));
