@@ -6,7 +6,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::CONNECT_WAIT;
-use crate::conn::{Conn, Pumped};
+use crate::conn::Conn;
 use crate::cpu::{self, CpuProbe};
 use crate::error::{BenchError, Result};
 use crate::latency::Latencies;
@@ -82,7 +82,8 @@ fn measure(o: &Options) -> Result<Measured> {
         conn.write_all(&request)?;
         // Bounded by the stall timeout.
         while h.msgs < want {
-            if conn.pump(&mut h)? == Pumped::Idle && t0.elapsed() > o.stall {
+            conn.pump(&mut h)?;
+            if h.msgs < want && t0.elapsed() > o.stall {
                 return Err(BenchError::Stalled("no reply"));
             }
             if let Some(e) = h.err.take() {
