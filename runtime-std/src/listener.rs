@@ -1,0 +1,142 @@
+//! The accept loop, and stopping it from another thread.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use engine::Server;
+
+use crate::connection;
+use crate::tracker::Tracker;
+
+/// How long shutdown lets clients flush and close before their sockets are cut.
+const DRAIN_GRACE: Duration = Duration::from_secs(1);
+/// How long to wait for connection threads after their sockets were cut.
+const CUT_OFF_GRACE: Duration = Duration::from_secs(1);
+/// Pause after a failed accept (such as too many open files) before trying again.
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(10);
+/// Longest the wake-up connection of a shutdown may take to connect.
+const WAKE_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Stops a running [`serve`] from another thread (a signal handler, a test).
+#[derive(Debug, Clone)]
+pub struct ServeHandle {
+    inner: Arc<HandleInner>,
+}
+
+#[derive(Debug)]
+struct HandleInner {
+    stop: AtomicBool,
+    server: Arc<Server>,
+    /// Where to connect to wake a blocked `accept`.
+    wake_addr: SocketAddr,
+}
+
+impl ServeHandle {
+    /// Stops accepting, tells every client the server is shutting down, and lets `serve`
+    /// return once they are gone (or cut off after a short grace period).
+    pub fn shutdown(&self) {
+        self.inner.server.shutdown();
+        if !self.inner.stop.swap(true, Ordering::AcqRel) {
+            // The accept loop blocks in `accept`: a connection to ourselves wakes it.
+            if let Err(e) = TcpStream::connect_timeout(&self.inner.wake_addr, WAKE_CONNECT_TIMEOUT)
+            {
+                log::error!("Could not wake the accept loop for shutdown: {e}");
+            }
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.inner.stop.load(Ordering::Acquire)
+    }
+}
+
+/// The address a connection to `local` (a listener's address) reaches it at: the loopback
+/// address of the same family when it listens on all addresses.
+fn wake_address(local: SocketAddr) -> SocketAddr {
+    let ip = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, local.port())
+}
+
+/// Serves clients of `server` accepted on `listener` until [`ServeHandle::shutdown`], on the
+/// calling thread plus two threads per connection. `threads` is accepted for the same shape as
+/// the async driver and not otherwise used: blocking connections need their own threads.
+/// `ready` is called with the handle once the accept loop is about to run.
+pub fn serve(
+    server: Arc<Server>,
+    listener: TcpListener,
+    threads: usize,
+    ready: impl FnOnce(ServeHandle),
+) -> io::Result<()> {
+    let _ = threads;
+    let handle = ServeHandle {
+        inner: Arc::new(HandleInner {
+            stop: AtomicBool::new(false),
+            server: server.clone(),
+            wake_addr: wake_address(listener.local_addr()?),
+        }),
+    };
+    let tracker = Arc::new(Tracker::default());
+    ready(handle.clone());
+    accept_loop(&server, &listener, &handle, &tracker);
+    drop(listener);
+    if !tracker.wait_idle(DRAIN_GRACE) {
+        tracker.cut_off_all();
+        if !tracker.wait_idle(CUT_OFF_GRACE) {
+            log::warn!(
+                "{} connections did not finish after shutdown",
+                tracker.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn accept_loop(
+    server: &Arc<Server>,
+    listener: &TcpListener,
+    handle: &ServeHandle,
+    tracker: &Arc<Tracker>,
+) {
+    while !handle.stopping() {
+        match listener.accept() {
+            Ok(_) if handle.stopping() => return,
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                let client = server.accept(peer, Instant::now());
+                let cid = client.cid();
+                log::debug!("{peer} - cid:{cid} - Client connection created");
+                if let Err(e) = connection::spawn(client, stream, tracker) {
+                    log::error!("{peer} - cid:{cid} - Could not start the connection: {e}");
+                }
+            }
+            Err(_) if handle.stopping() => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                log::error!("Error accepting client connection: {e}");
+                std::thread::sleep(ACCEPT_ERROR_BACKOFF);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wake_address_uses_loopback_for_unspecified() {
+        let v4: SocketAddr = "0.0.0.0:4222".parse().unwrap();
+        assert_eq!(wake_address(v4), "127.0.0.1:4222".parse().unwrap());
+        let v6: SocketAddr = "[::]:4222".parse().unwrap();
+        assert_eq!(wake_address(v6), "[::1]:4222".parse().unwrap());
+        let specific: SocketAddr = "10.1.2.3:5".parse().unwrap();
+        assert_eq!(wake_address(specific), specific);
+    }
+}
