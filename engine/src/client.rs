@@ -14,11 +14,11 @@ use bytes::{Bytes, BytesMut};
 use proto::{encode, ClientOp, ClientParser, ConnectInfo, ParseError, ParserLimits};
 
 use crate::outbound::{Outbound, Queued};
+use crate::protocol_error::parse_error_outcome;
 use crate::server::Server;
 use crate::subject::{is_valid_publish_subject, is_valid_subscribe_subject};
 use crate::sublist::MatchCache;
 use crate::subscription::{Delivery, SubRef, Subscription};
-use crate::protocol_error::parse_error_outcome;
 use crate::{CloseReason, ProtocolError};
 
 /// Capacity of the per-connection subject match cache.
@@ -355,7 +355,13 @@ impl Client {
     }
 
     /// Routes one message to every matching subscription; true if anyone got it.
-    fn deliver(&mut self, subject: &[u8], reply: Option<&[u8]>, hdr: &[u8], payload: &[u8]) -> bool {
+    fn deliver(
+        &mut self,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        hdr: &[u8],
+        payload: &[u8],
+    ) -> bool {
         let result = self.cache.get(&self.server.sublist, subject);
         let mut delivered = false;
         for sub in &result.plain {
@@ -439,9 +445,12 @@ impl Client {
             if sub.claim() == Delivery::Skip {
                 continue;
             }
-            let queued = self.shared.outbound.queue(Some(NO_RESPONDERS_HEADER.len()), |buf| {
-                encode::hmsg(buf, reply, &sub.sid, None, NO_RESPONDERS_HEADER, &[]);
-            });
+            let queued = self
+                .shared
+                .outbound
+                .queue(Some(NO_RESPONDERS_HEADER.len()), |buf| {
+                    encode::hmsg(buf, reply, &sub.sid, None, NO_RESPONDERS_HEADER, &[]);
+                });
             let me = self.shared.clone();
             self.after_queue(&me, queued);
         }
@@ -569,12 +578,20 @@ impl Client {
         use std::sync::atomic::Ordering::Relaxed;
         let stats = &self.server.stats;
         if self.in_msgs > 0 {
-            stats.in_msgs.fetch_add(std::mem::take(&mut self.in_msgs), Relaxed);
-            stats.in_bytes.fetch_add(std::mem::take(&mut self.in_bytes), Relaxed);
+            stats
+                .in_msgs
+                .fetch_add(std::mem::take(&mut self.in_msgs), Relaxed);
+            stats
+                .in_bytes
+                .fetch_add(std::mem::take(&mut self.in_bytes), Relaxed);
         }
         if self.out_msgs > 0 {
-            stats.out_msgs.fetch_add(std::mem::take(&mut self.out_msgs), Relaxed);
-            stats.out_bytes.fetch_add(std::mem::take(&mut self.out_bytes), Relaxed);
+            stats
+                .out_msgs
+                .fetch_add(std::mem::take(&mut self.out_msgs), Relaxed);
+            stats
+                .out_bytes
+                .fetch_add(std::mem::take(&mut self.out_bytes), Relaxed);
         }
     }
 

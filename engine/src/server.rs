@@ -150,7 +150,8 @@ impl Server {
         let shared = Arc::new(ClientShared::new(cid, peer, now, self.config.max_pending));
         let admitted = {
             let mut clients = self.clients.lock();
-            let full = self.config.max_connections > 0 && clients.len() >= self.config.max_connections;
+            let full =
+                self.config.max_connections > 0 && clients.len() >= self.config.max_connections;
             if full || self.is_shutting_down() {
                 false
             } else {

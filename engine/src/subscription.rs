@@ -74,9 +74,7 @@ impl Subscription {
         }
         let max = self.max.load(Ordering::Acquire);
         let n = self.delivered.fetch_add(1, Ordering::AcqRel) + 1;
-        if max == 0 {
-            Delivery::Deliver
-        } else if n < max {
+        if max == 0 || n < max {
             Delivery::Deliver
         } else if n == max {
             Delivery::DeliverLast

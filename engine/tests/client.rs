@@ -64,7 +64,10 @@ fn info_first_with_client_fields() {
     let (s, now) = server();
     let c = s.accept(peer(), now);
     let info = drain(&c);
-    assert!(info.starts_with("INFO {") && info.ends_with("} \r\n"), "{info}");
+    assert!(
+        info.starts_with("INFO {") && info.ends_with("} \r\n"),
+        "{info}"
+    );
     let json: serde_json::Value = serde_json::from_str(&info[5..info.len() - 3]).unwrap();
     assert_eq!(json["client_id"], c.cid());
     assert_eq!(json["client_ip"], "127.0.0.1");
@@ -81,7 +84,11 @@ fn verbose_is_the_default_until_connect() {
     drain(&c);
     send(&mut c, "SUB foo 1\r\nPUB foo 2\r\nhi\r\nPING\r\n", now);
     assert_eq!(drain(&c), "+OK\r\n+OK\r\nMSG foo 1 2\r\nhi\r\nPONG\r\n");
-    send(&mut c, &format!("CONNECT {QUIET}\r\nPUB foo 1\r\nx\r\n"), now);
+    send(
+        &mut c,
+        &format!("CONNECT {QUIET}\r\nPUB foo 1\r\nx\r\n"),
+        now,
+    );
     assert_eq!(drain(&c), "MSG foo 1 1\r\nx\r\n");
 }
 
@@ -91,15 +98,25 @@ fn pub_sub_between_clients_with_wildcards() {
     let mut sub = client(&s, now, QUIET);
     let mut publ = client(&s, now, QUIET);
     send(&mut sub, "SUB foo.* 1\r\nSUB foo.> 2\r\nSUB bar 3\r\n", now);
-    send(&mut publ, "PUB foo.bar reply.x 5\r\nhello\r\nPUB foo.bar.baz 0\r\n\r\n", now);
+    send(
+        &mut publ,
+        "PUB foo.bar reply.x 5\r\nhello\r\nPUB foo.bar.baz 0\r\n\r\n",
+        now,
+    );
     assert_eq!(
         drain(&sub),
         // The reference's order: `foo.>` before `foo.*`.
         "MSG foo.bar 2 reply.x 5\r\nhello\r\nMSG foo.bar 1 reply.x 5\r\nhello\r\nMSG foo.bar.baz 2 0\r\n\r\n"
     );
     assert_eq!(drain(&publ), "");
-    assert_eq!(s.stats.in_msgs.load(std::sync::atomic::Ordering::Relaxed), 2);
-    assert_eq!(s.stats.out_msgs.load(std::sync::atomic::Ordering::Relaxed), 3);
+    assert_eq!(
+        s.stats.in_msgs.load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+    assert_eq!(
+        s.stats.out_msgs.load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
 }
 
 #[test]
@@ -162,8 +179,15 @@ fn no_responders_status_to_requester() {
         now,
         r#"{"verbose":false,"headers":true,"no_responders":true}"#,
     );
-    send(&mut c, "SUB _INBOX.1 7\r\nPUB nobody _INBOX.1 0\r\n\r\n", now);
-    assert_eq!(drain(&c), "HMSG _INBOX.1 7 16 16\r\nNATS/1.0 503\r\n\r\n\r\n");
+    send(
+        &mut c,
+        "SUB _INBOX.1 7\r\nPUB nobody _INBOX.1 0\r\n\r\n",
+        now,
+    );
+    assert_eq!(
+        drain(&c),
+        "HMSG _INBOX.1 7 16 16\r\nNATS/1.0 503\r\n\r\n\r\n"
+    );
 }
 
 #[test]
@@ -172,7 +196,11 @@ fn headers_stripped_for_subscribers_without_headers() {
     let mut old = client(&s, now, QUIET);
     let mut new = client(&s, now, r#"{"verbose":false,"headers":true}"#);
     send(&mut old, "SUB h 1\r\n", now);
-    send(&mut new, "SUB h 2\r\nHPUB h 18 20\r\nNATS/1.0\r\nA: B\r\n\r\nhi\r\n", now);
+    send(
+        &mut new,
+        "SUB h 2\r\nHPUB h 18 20\r\nNATS/1.0\r\nA: B\r\n\r\nhi\r\n",
+        now,
+    );
     assert_eq!(drain(&old), "MSG h 1 2\r\nhi\r\n");
     assert_eq!(
         drain(&new),
@@ -227,14 +255,18 @@ fn slow_consumer_is_cut_off_without_hurting_the_publisher() {
     );
     assert_eq!(publ.close_reason(), None);
     assert_eq!(
-        s.stats.slow_consumers.load(std::sync::atomic::Ordering::Relaxed),
+        s.stats
+            .slow_consumers
+            .load(std::sync::atomic::Ordering::Relaxed),
         1
     );
     // What was queued before the cut still drains, then the writer is told to close.
     assert!(drain(&slow).len() <= 4096);
     let mut out = BytesMut::new();
     assert_eq!(
-        slow.shared().outbound.poll_transmit(&mut out, Waker::noop()),
+        slow.shared()
+            .outbound
+            .poll_transmit(&mut out, Waker::noop()),
         Transmit::Close(CloseReason::SlowConsumerPendingBytes)
     );
 }
@@ -309,7 +341,10 @@ fn max_connections_refuses_with_error() {
     let _first = client(&s, now, QUIET);
     let second = s.accept(peer(), now);
     let text = drain(&second);
-    assert!(text.ends_with("-ERR 'maximum connections exceeded'\r\n"), "{text}");
+    assert!(
+        text.ends_with("-ERR 'maximum connections exceeded'\r\n"),
+        "{text}"
+    );
     assert_eq!(
         second.close_reason(),
         Some(CloseReason::MaxConnectionsExceeded)
@@ -341,6 +376,30 @@ fn split_input_gives_the_same_output() {
         c.handle_input(&mut buf, now);
         buf.extend_from_slice(&input.as_bytes()[cut..]);
         c.handle_input(&mut buf, now);
-        assert_eq!(drain(&c), "MSG foo 1 5\r\nhello\r\nPONG\r\n", "cut at {cut}");
+        assert_eq!(
+            drain(&c),
+            "MSG foo 1 5\r\nhello\r\nPONG\r\n",
+            "cut at {cut}"
+        );
     }
+}
+
+#[test]
+fn delivery_order_follows_the_reference() {
+    // Observed with nats-server 2.15.1: `>`, then the `*` subtree, then the literal path, and
+    // at the last level the literal node before the `*` node.
+    let (s, now) = server();
+    let mut c = client(&s, now, QUIET);
+    send(
+        &mut c,
+        "SUB foo.* 1\r\nSUB foo.> 2\r\nSUB foo.bar 3\r\nSUB > 4\r\nSUB *.bar 5\r\nPUB foo.bar 1\r\nx\r\n",
+        now,
+    );
+    let out = drain(&c);
+    let sids: Vec<&str> = out
+        .split("\r\n")
+        .filter_map(|l| l.strip_prefix("MSG foo.bar "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert_eq!(sids, ["4", "5", "2", "3", "1"]);
 }

@@ -56,9 +56,17 @@ impl<T> Drop for Sublist<T> {
     }
 }
 
-/// A lookup branch still to explore: a node and the part of the subject not consumed yet
-/// (`None` once every token has been consumed).
-type Branch<'a, T> = (&'a Node<T>, Option<&'a [u8]>);
+/// One level of a lookup in progress (a frame of the recursion the reference uses).
+struct Frame<'a, T> {
+    /// The node whose children are matched against the next token (`None`: path ended).
+    level: Option<&'a Node<T>>,
+    /// The subject part not yet consumed (`None`: all consumed).
+    rest: Option<&'a [u8]>,
+    /// The literal child matched by the last token consumed.
+    literal: Option<&'a Node<T>>,
+    /// The `*` child at the level of the last token consumed.
+    single: Option<&'a Node<T>>,
+}
 
 /// Splits the first token off a subject: `(token, rest)`, where `rest` is `None` once the
 /// last token has been taken.
@@ -178,33 +186,53 @@ impl<T: Clone + PartialEq> Sublist<T> {
         if tokens(subject).any(<[u8]>::is_empty) {
             return;
         }
-        // Branches still to explore: a node and the subject part not yet consumed there
-        // (`None` once every token has been consumed). Only `*` children add branches; the
-        // first few live inline, so typical lookups do not allocate here.
-        let mut pending: SmallVec<[Branch<'_, T>; 8]> = SmallVec::new();
-        let mut branch = Some((&self.root, Some(subject)));
-        while let Some((mut node, mut rest)) = branch {
-            loop {
-                let Some(remaining) = rest else {
-                    node.subscribers.append_to(result);
-                    break;
-                };
-                let (token, next) = split_first_token(remaining);
-                if let Some(full) = node.full_wildcard_child() {
-                    full.subscribers.append_to(result);
+        // Results come in the reference's order, which clients can observe when several of
+        // their subscriptions match one message: at each level the `>` child first, then the
+        // whole `*` subtree (depth first), then the literal path; at the last level the
+        // literal node before the `*` node. An explicit stack of frames stands in for
+        // recursion, so very deep subjects cannot overflow the thread's stack.
+        let mut stack: SmallVec<[Frame<'_, T>; 8]> = SmallVec::new();
+        stack.push(Frame {
+            level: Some(&self.root),
+            rest: Some(subject),
+            literal: None,
+            single: None,
+        });
+        while let Some(top) = stack.last_mut() {
+            let Some(remaining) = top.rest else {
+                // Every token consumed on this path.
+                if let Some(literal) = top.literal {
+                    literal.subscribers.append_to(result);
                 }
-                if let Some(single) = node.single_wildcard_child() {
-                    pending.push((single, next));
+                if let Some(single) = top.single {
+                    single.subscribers.append_to(result);
                 }
-                match node.literal_child(token) {
-                    Some(child) => {
-                        node = child;
-                        rest = next;
-                    }
-                    None => break,
-                }
+                stack.pop();
+                continue;
+            };
+            let Some(level) = top.level else {
+                // The literal path ended before the subject did.
+                stack.pop();
+                continue;
+            };
+            let (token, next) = split_first_token(remaining);
+            if let Some(full) = level.full_wildcard_child() {
+                full.subscribers.append_to(result);
             }
-            branch = pending.pop();
+            let single = level.single_wildcard_child();
+            let literal = level.literal_child(token);
+            top.single = single;
+            top.literal = literal;
+            top.level = literal;
+            top.rest = next;
+            if let (Some(single), Some(next)) = (single, next) {
+                stack.push(Frame {
+                    level: Some(single),
+                    rest: Some(next),
+                    literal: None,
+                    single: None,
+                });
+            }
         }
     }
 
