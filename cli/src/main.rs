@@ -2,6 +2,7 @@
 
 mod flags;
 mod logger;
+mod runtime;
 mod usage;
 
 use std::net::{TcpListener, ToSocketAddrs};
@@ -127,10 +128,7 @@ fn run(flags: Flags) -> Result<(), String> {
         None => None,
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let result = runtime_smol::serve(server, listener, threads, |handle| {
-        install_signal_handlers(handle);
-        log::info!("Server is ready");
-    });
+    let result = runtime::serve(server, listener, threads, || log::info!("Server is ready"));
     for p in pid_file.iter().chain(ports_file.iter()) {
         let _ = std::fs::remove_file(p);
     }
@@ -168,29 +166,3 @@ fn write_ports_file(dir: &Path, host: &str, port: u16) -> Result<PathBuf, String
 fn ports_json(url: &str) -> String {
     format!("{{\"nats\":[\"{url}\"]}}")
 }
-
-#[cfg(unix)]
-fn install_signal_handlers(handle: runtime_smol::ServeHandle) {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-        log::error!("could not install signal handlers");
-        return;
-    };
-    let _ = std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            if let Some(sig) = signals.forever().next() {
-                let name = if sig == SIGINT {
-                    "interrupt"
-                } else {
-                    "terminated"
-                };
-                log::info!("Trapped \"{name}\" signal");
-                log::info!("Initiating Shutdown...");
-                handle.shutdown();
-            }
-        });
-}
-
-#[cfg(not(unix))]
-fn install_signal_handlers(_handle: runtime_smol::ServeHandle) {}
