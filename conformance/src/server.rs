@@ -1,0 +1,258 @@
+//! Running a `nats-server` binary as a child process on a loopback port.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a server may take to accept connections after being spawned.
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long `stop` waits for the process to exit after SIGTERM.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Attempts made with fresh ports when the chosen one turns out to be taken.
+const PORT_ATTEMPTS: usize = 3;
+
+/// A running server process, killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    port: u16,
+    binary: PathBuf,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl ServerProcess {
+    /// Starts `bin -a 127.0.0.1 -p <free port> [extra_args]` and waits until
+    /// it accepts connections. Panics if it cannot be started.
+    pub fn start(bin: &Path, extra_args: &[&str]) -> ServerProcess {
+        let mut last_error = String::new();
+        for _ in 0..PORT_ATTEMPTS {
+            match Self::try_start_on_port(bin, free_port(), extra_args) {
+                Ok(server) => return server,
+                Err(message) => last_error = message,
+            }
+        }
+        panic!("could not start {}: {last_error}", bin.display());
+    }
+
+    /// Starts the server on a given port (e.g. to restart it where clients
+    /// expect it). Panics if it cannot be started.
+    pub fn start_on_port(bin: &Path, port: u16, extra_args: &[&str]) -> ServerProcess {
+        Self::try_start_on_port(bin, port, extra_args)
+            .unwrap_or_else(|message| panic!("could not start {}: {message}", bin.display()))
+    }
+
+    /// Starts the server on `port`, returning a description of the failure.
+    pub fn try_start_on_port(
+        bin: &Path,
+        port: u16,
+        extra_args: &[&str],
+    ) -> Result<ServerProcess, String> {
+        let port_arg = port.to_string();
+        let mut child = Command::new(bin)
+            .args(["-a", "127.0.0.1", "-p", &port_arg])
+            .args(extra_args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("spawn failed: {e}"))?;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        if let Some(stderr) = child.stderr.take() {
+            collect_lines(stderr, Arc::clone(&log));
+        }
+        if let Some(stdout) = child.stdout.take() {
+            collect_lines(stdout, Arc::clone(&log));
+        }
+        let mut server = ServerProcess {
+            child,
+            port,
+            binary: bin.to_path_buf(),
+            log,
+        };
+        server.wait_until_accepting()?;
+        Ok(server)
+    }
+
+    fn wait_until_accepting(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "exited with {status} before accepting connections on port {}; log:\n{}",
+                    self.port,
+                    self.log_lines().join("\n")
+                ));
+            }
+            if let Ok(stream) =
+                TcpStream::connect_timeout(&self.addr().parse().expect("valid addr"), POLL)
+            {
+                let _ = stream.shutdown(Shutdown::Both);
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    return Err(format!(
+                        "port {} is served by another process ({status})",
+                        self.port
+                    ));
+                }
+                return Ok(());
+            }
+            thread::sleep(POLL);
+        }
+        Err(format!(
+            "did not accept connections on port {} within {START_TIMEOUT:?}; log:\n{}",
+            self.port,
+            self.log_lines().join("\n")
+        ))
+    }
+
+    /// The client port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `host:port` of the client listener.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `nats://127.0.0.1:<port>` for client libraries.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The binary this process runs.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// Lines the server wrote to stderr/stdout so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .map(|lines| lines.clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits (bounded) until a log line contains `needle`; returns whether it did.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.log_lines().iter().any(|line| line.contains(needle)) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the process to exit; kills it
+    /// if it does not. Returns the exit status when it exited by itself.
+    pub fn stop(mut self) -> Option<ExitStatus> {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            thread::sleep(POLL);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Poll interval while waiting for a process or a log line.
+const POLL: Duration = Duration::from_millis(20);
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("cannot bind an ephemeral loopback port")
+}
+
+fn collect_lines(stream: impl Read + Send + 'static, log: Arc<Mutex<Vec<String>>>) {
+    thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if let Ok(mut lines) = log.lock() {
+                lines.push(line);
+            }
+        }
+    });
+}
+
+/// Runs `bin` with `args` to completion (bounded) and returns its combined
+/// stdout and stderr, e.g. for `-v`.
+pub fn run_to_completion(bin: &Path, args: &[&str], timeout: Duration) -> Result<String, String> {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut readers = Vec::new();
+    for stream in [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let log = Arc::clone(&log);
+        readers.push(thread::spawn(move || {
+            let mut text = String::new();
+            let mut stream = stream;
+            let _ = stream.read_to_string(&mut text);
+            if let Ok(mut all) = log.lock() {
+                all.push(text);
+            }
+        }));
+    }
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "{} {args:?} did not exit within {timeout:?}",
+                bin.display()
+            ));
+        }
+        thread::sleep(POLL);
+    }
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let text = log.lock().map(|all| all.concat()).unwrap_or_default();
+    Ok(text)
+}

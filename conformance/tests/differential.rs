@@ -1,0 +1,94 @@
+//! Differential transcript tests: every transcript in `transcripts/` is sent
+//! to the reference server and to ours; the normalized replies and whether
+//! each connection was closed must be identical.
+//!
+//! Set `CONFORMANCE_SHOW=<name>` to print the reference's record of a
+//! transcript (useful while writing a new one).
+
+use conformance::differential::{check, load, run_on, transcript_names};
+use conformance::reference_binary;
+
+fn differential(name: &str) {
+    if std::env::var("CONFORMANCE_SHOW").is_ok_and(|show| show == name || show == "all") {
+        let transcript = load(name).expect("transcript parses");
+        let outcome = run_on(&reference_binary(), &transcript).expect("reference runs");
+        eprintln!("reference record of {name}:\n{}", outcome.render());
+    }
+    if let Err(report) = check(name) {
+        panic!("{report}");
+    }
+}
+
+macro_rules! transcripts {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                differential(stringify!($name));
+            }
+        )*
+
+        /// Every transcript file must have a test, and every test a file.
+        #[test]
+        fn every_transcript_file_has_a_test() {
+            let listed: Vec<&str> = vec![$(stringify!($name)),*];
+            let mut listed_sorted = listed.clone();
+            listed_sorted.sort();
+            assert_eq!(transcript_names(), listed_sorted);
+            assert!(listed.len() >= 40, "only {} transcripts", listed.len());
+        }
+    };
+}
+
+transcripts!(
+    auto_unsubscribe,
+    auto_unsubscribe_already_reached,
+    bare_newline,
+    binary_payload,
+    client_sends_err,
+    client_sends_info,
+    client_sends_msg,
+    client_sends_ok,
+    connect_bad_json,
+    connect_default_verbose,
+    connect_echo_false,
+    connect_headers_false_hpub,
+    connect_twice,
+    connect_unknown_fields,
+    connect_verbose_false,
+    connect_verbose_true,
+    control_line_too_long,
+    empty_line,
+    extra_spaces,
+    hpub_header_size_too_big,
+    hpub_hmsg,
+    invalid_subject_double_dot,
+    invalid_subject_gt_middle,
+    lower_case_ops,
+    max_payload_exceeded,
+    mixed_case_ops,
+    no_responders,
+    ops_before_connect,
+    payload_too_long,
+    payload_too_short,
+    pedantic_pub_wildcard,
+    ping_pong_many,
+    pub_missing_args,
+    pub_negative_size,
+    pub_non_numeric_size,
+    pub_sub_basic,
+    pub_with_reply,
+    pub_zero_payload,
+    queue_group_single_member,
+    split_control_line,
+    split_payload,
+    sub_without_sid,
+    tabs_as_separators,
+    two_clients_pub_sub,
+    two_clients_queue_group,
+    unknown_op,
+    unsub_basic,
+    unsub_unknown_sid,
+    wildcard_full,
+    wildcard_token,
+);
