@@ -13,6 +13,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use proto::{encode, ClientOp, ClientParser, ConnectInfo, ParseError, ParserLimits};
 
+use crate::client_info::{after, ClientCounters, ClientSnapshot, ConnectSlot};
 use crate::outbound::{Outbound, Queued};
 use crate::protocol_error::parse_error_outcome;
 use crate::server::Server;
@@ -38,6 +39,10 @@ pub struct ClientShared {
     pub start: Instant,
     /// Bytes waiting to be written to this client.
     pub outbound: Outbound,
+    /// Counters monitoring reads.
+    pub counters: ClientCounters,
+    /// CONNECT options monitoring reads.
+    pub connect: ConnectSlot,
 }
 
 impl ClientShared {
@@ -48,6 +53,31 @@ impl ClientShared {
             peer,
             start,
             outbound: Outbound::new(max_pending),
+            counters: ClientCounters::default(),
+            connect: ConnectSlot::default(),
+        }
+    }
+
+    /// A point-in-time view of this connection.
+    pub fn snapshot(&self) -> ClientSnapshot {
+        use std::sync::atomic::Ordering::Relaxed;
+        let out = self.outbound.stats();
+        let c = &self.counters;
+        ClientSnapshot {
+            cid: self.cid,
+            peer: self.peer,
+            start: self.start,
+            last_activity: after(
+                self.start,
+                std::time::Duration::from_nanos(c.last_activity_nanos.load(Relaxed)),
+            ),
+            connect: self.connect.get(),
+            in_msgs: c.in_msgs.load(Relaxed),
+            in_bytes: c.in_bytes.load(Relaxed),
+            out_msgs: out.msgs,
+            out_bytes: out.bytes,
+            pending_bytes: self.outbound.pending_bytes(),
+            subscriptions: c.subscriptions.load(Relaxed),
         }
     }
 }
@@ -105,6 +135,8 @@ pub struct Client {
     in_bytes: u64,
     out_msgs: u64,
     out_bytes: u64,
+    /// The latest instant the runtime gave us.
+    last_now: Instant,
 }
 
 impl Client {
@@ -144,6 +176,7 @@ impl Client {
             in_bytes: 0,
             out_msgs: 0,
             out_bytes: 0,
+            last_now: now,
             server,
             shared,
         };
@@ -195,7 +228,8 @@ impl Client {
     /// `buf` is processed and split off; a partial op stays for the next call. After this,
     /// check [`Client::close_reason`]; queued output is already signalled to the writers.
     pub fn handle_input(&mut self, buf: &mut BytesMut, now: Instant) {
-        let _ = now;
+        self.last_now = now;
+        self.shared.counters.touch(self.shared.start, now);
         if self.closed.is_some() {
             buf.clear();
             return;
@@ -238,6 +272,7 @@ impl Client {
 
     /// Input: the time reached (or passed) [`Client::poll_timeout`].
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = self.last_now.max(now);
         let Some(at) = self.keepalive.next_ping else {
             return;
         };
@@ -264,9 +299,15 @@ impl Client {
         self.end_batch();
     }
 
-    /// Cleans up after the connection ended: removes its subscriptions and unregisters it.
-    /// Idempotent; also run on drop.
-    pub fn finish(&mut self) {
+    /// Cleans up after the connection ended at `now`: removes its subscriptions, unregisters it
+    /// and records it among the closed connections. Idempotent; also run on drop (with the
+    /// last instant the client was given).
+    pub fn finish(&mut self, now: Instant) {
+        self.last_now = self.last_now.max(now);
+        self.finish_inner();
+    }
+
+    fn finish_inner(&mut self) {
         if self.finished {
             return;
         }
@@ -274,14 +315,13 @@ impl Client {
         if self.closed.is_none() {
             self.close(CloseReason::ClientClosed);
         }
-        for (_, sub) in self.subs.drain() {
-            if sub.mark_closed() {
-                self.server
-                    .sublist
-                    .remove(&sub.subject, sub.queue.as_deref(), &sub);
-            }
+        for (_, sub) in std::mem::take(&mut self.subs) {
+            self.retire(&sub);
         }
-        self.server.remove_client(self.shared.cid);
+        self.cache.report_hits(&self.server.sublist);
+        let reason = self.closed.unwrap_or(CloseReason::ClientClosed);
+        self.server
+            .remove_client(self.shared.cid, self.last_now, reason);
         self.end_batch();
     }
 
@@ -324,6 +364,7 @@ impl Client {
             no_responders: info.no_responders && info.headers,
         };
         self.connected = true;
+        self.shared.connect.set(Arc::new((*info).clone()));
         self.connect = Some(info);
         self.ok();
     }
@@ -402,13 +443,7 @@ impl Client {
         match sub.claim() {
             Delivery::Skip => return false,
             Delivery::Deliver => {}
-            Delivery::DeliverLast => {
-                if sub.mark_closed() {
-                    self.server
-                        .sublist
-                        .remove(&sub.subject, sub.queue.as_deref(), sub);
-                }
-            }
+            Delivery::DeliverLast => self.retire(sub),
         }
         let with_headers = !hdr.is_empty() && sub.headers;
         let size = if with_headers {
@@ -489,6 +524,10 @@ impl Client {
             self.send_err(ProtocolError::InvalidSubject.wire_text());
             return;
         }
+        self.shared
+            .counters
+            .subscriptions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.subs.insert(sid, sub);
         self.ok();
     }
@@ -501,14 +540,15 @@ impl Client {
         };
         if remove {
             if let Some(sub) = self.subs.remove(&sid) {
-                if sub.mark_closed() {
-                    self.server
-                        .sublist
-                        .remove(&sub.subject, sub.queue.as_deref(), &sub);
-                }
+                self.retire(&sub);
             }
         }
         self.ok();
+    }
+
+    /// Removes a subscription from the index (once, whoever calls first).
+    fn retire(&self, sub: &SubRef) {
+        retire(&self.server, sub);
     }
 
     fn parse_error(&mut self, e: &ParseError) {
@@ -578,6 +618,7 @@ impl Client {
         use std::sync::atomic::Ordering::Relaxed;
         let stats = &self.server.stats;
         if self.in_msgs > 0 {
+            self.shared.counters.add_input(self.in_msgs, self.in_bytes);
             stats
                 .in_msgs
                 .fetch_add(std::mem::take(&mut self.in_msgs), Relaxed);
@@ -614,6 +655,20 @@ impl Client {
 
 impl Drop for Client {
     fn drop(&mut self) {
-        self.finish();
+        self.finish_inner();
+    }
+}
+
+/// Removes a subscription from the index once, whoever gets there first (its owner
+/// unsubscribing or closing, or a publisher delivering its last allowed message).
+fn retire(server: &Server, sub: &SubRef) {
+    if sub.mark_closed() {
+        server
+            .sublist
+            .remove(&sub.subject, sub.queue.as_deref(), sub);
+        sub.client
+            .counters
+            .subscriptions
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -31,6 +31,8 @@ pub struct ServerConfig {
     pub first_ping_delay: Duration,
     /// Whether the server supports message headers.
     pub headers: bool,
+    /// How many closed connections monitoring remembers.
+    pub max_closed_clients: usize,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +51,7 @@ impl Default for ServerConfig {
             ping_max: 2,
             first_ping_delay: Duration::from_secs(2),
             headers: true,
+            max_closed_clients: 10_000,
         }
     }
 }

@@ -26,13 +26,15 @@
 //!
 //!    A write error or deadline: `outbound.close(reason)` then shut the socket down, which
 //!    ends the reader too.
-//! 4. When both loops ended: `client.finish()` (also run on drop) removes its subscriptions.
+//! 4. When both loops ended: `client.finish(now)` (also run on drop) removes its subscriptions
+//!    and records the connection among the closed ones.
 //!
 //! Publishing never blocks: a subscriber whose queue passes `max_pending` is marked a slow
 //! consumer and its writer is told to close.
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod client_info;
 pub mod close;
 pub mod config;
 pub mod outbound;
@@ -43,6 +45,7 @@ pub mod sublist;
 pub mod subscription;
 
 pub use client::{Client, ClientShared};
+pub use client_info::{ClientSnapshot, ClosedClient};
 pub use close::CloseReason;
 pub use config::ServerConfig;
 pub use outbound::{Outbound, Transmit};

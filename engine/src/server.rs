@@ -1,7 +1,7 @@
 //! Server-wide state shared by every connection: options, the subscription index, the
 //! client registry and counters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,7 +11,9 @@ use parking_lot::Mutex;
 use proto::ServerInfo;
 
 use crate::client::{Client, ClientShared};
+use crate::client_info::ClosedClient;
 use crate::sublist::SharedSublist;
+use crate::CloseReason;
 use crate::{ServerConfig, SubRef};
 
 /// The version this server reports in INFO and `-v`: the reference release whose behaviour
@@ -55,6 +57,7 @@ pub struct Server {
     info: ServerInfo,
     pub(crate) sublist: SharedSublist<SubRef>,
     clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
+    closed: Mutex<VecDeque<ClosedClient>>,
     next_cid: AtomicU64,
     rng_seed: u64,
     shutting_down: AtomicBool,
@@ -94,6 +97,7 @@ impl Server {
             info,
             sublist: SharedSublist::new(),
             clients: Mutex::new(HashMap::new()),
+            closed: Mutex::new(VecDeque::new()),
             next_cid: AtomicU64::new(1),
             rng_seed: seed.rng,
             shutting_down: AtomicBool::new(false),
@@ -166,9 +170,30 @@ impl Server {
         Client::new(self.clone(), shared, admitted, rng, now)
     }
 
-    /// Removes a client from the registry (called by [`Client`] when it finishes).
-    pub(crate) fn remove_client(&self, cid: u64) -> bool {
-        self.clients.lock().remove(&cid).is_some()
+    /// Removes a client from the registry and remembers it among the closed connections
+    /// (called by [`Client`] when it finishes).
+    pub(crate) fn remove_client(&self, cid: u64, now: Instant, reason: CloseReason) -> bool {
+        let Some(shared) = self.clients.lock().remove(&cid) else {
+            return false;
+        };
+        let closed = ClosedClient {
+            snapshot: shared.snapshot(),
+            stop: now,
+            reason,
+        };
+        let mut ring = self.closed.lock();
+        if self.config.max_closed_clients > 0 {
+            if ring.len() >= self.config.max_closed_clients {
+                ring.pop_front();
+            }
+            ring.push_back(closed);
+        }
+        true
+    }
+
+    /// The most recently closed connections, oldest first (at most `max_closed_clients`).
+    pub fn closed_clients(&self) -> Vec<ClosedClient> {
+        self.closed.lock().iter().cloned().collect()
     }
 
     /// Snapshot of the connected clients.

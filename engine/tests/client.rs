@@ -327,7 +327,7 @@ fn finish_removes_subscriptions_and_client() {
     assert_eq!(s.num_subscriptions(), 3);
     assert_eq!(s.num_clients(), 1);
     c.handle_read_closed(CloseReason::ClientClosed);
-    c.finish();
+    c.finish(now);
     assert_eq!(s.num_subscriptions(), 0);
     assert_eq!(s.num_clients(), 0);
 }

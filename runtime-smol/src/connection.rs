@@ -38,9 +38,8 @@ pub(crate) async fn run(ex: Arc<Executor<'static>>, mut client: Client, stream: 
         shared.peer,
         shared.cid
     );
-    client.finish();
+    client.finish(Instant::now());
 }
-
 
 async fn read_loop(client: &mut Client, stream: &Async<TcpStream>) {
     if client.close_reason().is_some() {
@@ -100,10 +99,12 @@ async fn read_loop(client: &mut Client, stream: &Async<TcpStream>) {
 async fn write_loop(shared: Arc<ClientShared>, stream: Arc<Async<TcpStream>>, deadline: Duration) {
     let mut out = BytesMut::new();
     loop {
-        let next = poll_fn(|cx| match shared.outbound.poll_transmit(&mut out, cx.waker()) {
-            Transmit::Idle => Poll::Pending,
-            t => Poll::Ready(t),
-        })
+        let next = poll_fn(
+            |cx| match shared.outbound.poll_transmit(&mut out, cx.waker()) {
+                Transmit::Idle => Poll::Pending,
+                t => Poll::Ready(t),
+            },
+        )
         .await;
         match next {
             Transmit::Data => {
@@ -143,10 +144,15 @@ async fn write_all(
         return Ok(());
     }
     let rest = &data[written..];
-    async { (&*stream).write_all(rest).await.map_err(|_| CloseReason::WriteError) }
-        .or(async {
-            Timer::after(deadline).await;
-            Err(CloseReason::SlowConsumerWriteDeadline)
-        })
-        .await
+    async {
+        (&*stream)
+            .write_all(rest)
+            .await
+            .map_err(|_| CloseReason::WriteError)
+    }
+    .or(async {
+        Timer::after(deadline).await;
+        Err(CloseReason::SlowConsumerWriteDeadline)
+    })
+    .await
 }

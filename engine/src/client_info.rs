@@ -1,0 +1,95 @@
+//! What monitoring can read about a connection while it runs and after it closed.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use proto::ConnectInfo;
+
+use crate::CloseReason;
+
+/// Counters of one connection, updated once per read batch by its reader.
+#[derive(Debug, Default)]
+pub struct ClientCounters {
+    /// Messages received from the client.
+    pub in_msgs: AtomicU64,
+    /// Payload bytes received from the client.
+    pub in_bytes: AtomicU64,
+    /// Nanoseconds after the connection started of its last input.
+    pub last_activity_nanos: AtomicU64,
+    /// Live subscriptions.
+    pub subscriptions: AtomicU64,
+}
+
+impl ClientCounters {
+    pub(crate) fn add_input(&self, msgs: u64, bytes: u64) {
+        self.in_msgs.fetch_add(msgs, Ordering::Relaxed);
+        self.in_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn touch(&self, start: Instant, now: Instant) {
+        let nanos = now.saturating_duration_since(start).as_nanos();
+        self.last_activity_nanos
+            .store(u64::try_from(nanos).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+}
+
+/// A point-in-time view of one connection (the data behind `/connz`).
+#[derive(Debug, Clone)]
+pub struct ClientSnapshot {
+    /// Connection id.
+    pub cid: u64,
+    /// Remote address.
+    pub peer: SocketAddr,
+    /// When it connected.
+    pub start: Instant,
+    /// Last time it sent anything.
+    pub last_activity: Instant,
+    /// The CONNECT options, once received.
+    pub connect: Option<Arc<ConnectInfo>>,
+    /// Messages received from it.
+    pub in_msgs: u64,
+    /// Payload bytes received from it.
+    pub in_bytes: u64,
+    /// Messages sent to it.
+    pub out_msgs: u64,
+    /// Payload bytes sent to it.
+    pub out_bytes: u64,
+    /// Bytes waiting to be written to it.
+    pub pending_bytes: usize,
+    /// Live subscriptions.
+    pub subscriptions: u64,
+}
+
+/// A connection that has ended, kept for `/connz?state=closed`.
+#[derive(Debug, Clone)]
+pub struct ClosedClient {
+    /// Its last view.
+    pub snapshot: ClientSnapshot,
+    /// When it ended.
+    pub stop: Instant,
+    /// Why it ended.
+    pub reason: CloseReason,
+}
+
+/// The connection's CONNECT options as monitoring reads them.
+#[derive(Debug, Default)]
+pub struct ConnectSlot(Mutex<Option<Arc<ConnectInfo>>>);
+
+impl ConnectSlot {
+    pub(crate) fn set(&self, info: Arc<ConnectInfo>) {
+        *self.0.lock() = Some(info);
+    }
+
+    /// The CONNECT options, once received.
+    pub fn get(&self) -> Option<Arc<ConnectInfo>> {
+        self.0.lock().clone()
+    }
+}
+
+/// Adds `d` to `start`, saturating far in the future.
+pub(crate) fn after(start: Instant, d: Duration) -> Instant {
+    start.checked_add(d).unwrap_or(start)
+}
