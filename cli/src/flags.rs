@@ -82,7 +82,12 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["DV"], "DV", Bool, Yes),
     spec(&["DVV"], "DVV", Bool, Yes),
     spec(&["log_size_limit"], "log_size_limit", Value, LOGGING),
-    spec(&["max_traced_msg_len"], "max_traced_msg_len", Value, LOGGING),
+    spec(
+        &["max_traced_msg_len"],
+        "max_traced_msg_len",
+        Value,
+        LOGGING,
+    ),
     spec(&["js", "jetstream"], "jetstream", Bool, JETSTREAM),
     spec(&["sd", "store_dir"], "store_dir", Value, JETSTREAM),
     spec(&["user"], "user", Value, AUTH),

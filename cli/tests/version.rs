@@ -11,7 +11,10 @@ fn version_flag_prints_reference_format() {
         .expect("run nats-server -v");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.trim(), format!("nats-server: v{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text.trim(),
+        format!("nats-server: v{}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -22,7 +25,10 @@ fn unknown_flag_fails_naming_it() {
         .expect("run nats-server --bogus");
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("flag provided but not defined: -bogus"), "{text}");
+    assert!(
+        text.contains("flag provided but not defined: -bogus"),
+        "{text}"
+    );
 }
 
 #[test]
