@@ -5,6 +5,7 @@ use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::thread;
+use std::time::Instant;
 
 use engine::{Client, CloseReason};
 
@@ -65,6 +66,6 @@ fn run(mut client: Client, stream: Arc<TcpStream>, registration: Registration) {
         shared.peer,
         shared.cid
     );
-    client.finish();
+    client.finish(Instant::now());
     drop(registration);
 }
