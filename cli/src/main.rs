@@ -51,6 +51,7 @@ fn config_from(flags: &Flags) -> ServerConfig {
         config.host = host.clone();
     }
     config.server_name = flags.name.clone();
+    config.trace = flags.trace;
     config
 }
 
@@ -111,9 +112,6 @@ fn run(flags: Flags) -> Result<(), String> {
     let server = Server::new(config, server_seed, Instant::now());
     log::info!("  Name:     {}", server.name());
     log::info!("  ID:       {}", server.id());
-    if flags.trace {
-        log::warn!("Protocol tracing (-V) is not implemented yet: no trace lines will be written");
-    }
     log::info!(
         "Listening for client connections on {}",
         host_port(&server.config().host, local.port())

@@ -20,6 +20,7 @@ use crate::server::Server;
 use crate::subject::{is_valid_publish_subject, is_valid_subscribe_subject};
 use crate::sublist::MatchCache;
 use crate::subscription::{Delivery, SubRef, Subscription};
+use crate::trace::{client_prefix, payload_line, redacted_connect, LogEvent, LogLevel};
 use crate::{CloseReason, ProtocolError};
 
 /// Capacity of the per-connection subject match cache.
@@ -137,6 +138,10 @@ pub struct Client {
     out_bytes: u64,
     /// The latest instant the runtime gave us.
     last_now: Instant,
+    /// Log events not yet drained by the runtime.
+    log: Vec<LogEvent>,
+    /// Whether protocol tracing is on.
+    trace: bool,
 }
 
 impl Client {
@@ -177,6 +182,8 @@ impl Client {
             out_msgs: 0,
             out_bytes: 0,
             last_now: now,
+            log: Vec::new(),
+            trace: cfg.trace,
             server,
             shared,
         };
@@ -294,6 +301,7 @@ impl Client {
             ka.pings_out += 1;
             ka.active_since_ping = false;
             ka.first_ping_sent = true;
+            self.trace_out("PING");
             self.queue_own(encode::ping);
         }
         self.end_batch();
@@ -329,6 +337,9 @@ impl Client {
         if !matches!(op, ClientOp::Pong) {
             self.keepalive.active_since_ping = true;
         }
+        if self.trace {
+            self.trace_in(&op);
+        }
         match op {
             ClientOp::Pub {
                 subject,
@@ -347,7 +358,10 @@ impl Client {
                 sid,
             } => self.process_sub(subject, queue, sid),
             ClientOp::Unsub { sid, max } => self.process_unsub(sid, max),
-            ClientOp::Ping => self.queue_own(encode::pong),
+            ClientOp::Ping => {
+                self.trace_out("PONG");
+                self.queue_own(encode::pong)
+            }
             ClientOp::Pong => {
                 self.keepalive.pings_out = 0;
             }
@@ -451,6 +465,9 @@ impl Client {
         } else {
             payload.len()
         };
+        if self.trace {
+            self.trace_delivery(sub, subject, reply, with_headers.then_some(hdr), payload);
+        }
         let queued = sub.client.outbound.queue(Some(size), |buf| {
             if with_headers {
                 encode::hmsg(buf, subject, &sub.sid, reply, hdr, payload);
@@ -552,6 +569,8 @@ impl Client {
     }
 
     fn parse_error(&mut self, e: &ParseError) {
+        let line = format!("{}{e}", self.prefix());
+        self.push_log(LogLevel::Error, line);
         let (text, reason) = parse_error_outcome(e);
         if let Some(text) = text {
             self.send_err(text);
@@ -571,12 +590,136 @@ impl Client {
 
     fn ok(&mut self) {
         if self.opts.verbose {
+            self.trace_out("OK");
             self.queue_own(encode::ok);
         }
     }
 
     fn send_err(&mut self, text: &str) {
+        if self.trace {
+            self.trace_out(&format!("-ERR '{text}'"));
+        }
         self.queue_own(|buf| encode::err(buf, text));
+    }
+
+    /// Takes the log events recorded since the last call (trace lines with `-V`, errors).
+    pub fn drain_log(&mut self) -> std::vec::Drain<'_, LogEvent> {
+        self.log.drain(..)
+    }
+
+    fn push_log(&mut self, level: LogLevel, text: String) {
+        // Bounded: a runtime that never drains cannot make this grow without limit.
+        if self.log.len() < 4096 {
+            self.log.push(LogEvent { level, text });
+        }
+    }
+
+    /// This connection's log prefix.
+    fn prefix(&self) -> String {
+        client_prefix(&self.shared.peer, self.shared.cid, self.connect.as_deref())
+    }
+
+    /// Traces an op this client sent: `<<- [PUB foo 5]`.
+    fn trace_in(&mut self, op: &ClientOp) {
+        let show = |b: &Bytes| String::from_utf8_lossy(b).into_owned();
+        let opt = |b: &Option<Bytes>| {
+            b.as_ref()
+                .map(|b| format!(" {}", show(b)))
+                .unwrap_or_default()
+        };
+        let (head, payload) = match op {
+            ClientOp::Connect(info) => (format!("CONNECT {}", redacted_connect(info)), None),
+            ClientOp::Pub {
+                subject,
+                reply,
+                payload,
+            } => (
+                format!("PUB {}{} {}", show(subject), opt(reply), payload.len()),
+                Some(payload.clone()),
+            ),
+            ClientOp::HPub {
+                subject,
+                reply,
+                headers,
+                payload,
+            } => (
+                format!(
+                    "HPUB {}{} {} {}",
+                    show(subject),
+                    opt(reply),
+                    headers.len(),
+                    headers.len() + payload.len()
+                ),
+                Some(payload.clone()),
+            ),
+            ClientOp::Sub {
+                subject,
+                queue,
+                sid,
+            } => (
+                format!("SUB {}{} {}", show(subject), opt(queue), show(sid)),
+                None,
+            ),
+            ClientOp::Unsub { sid, max } => (
+                match max {
+                    Some(m) => format!("UNSUB {} {m}", show(sid)),
+                    None => format!("UNSUB {}", show(sid)),
+                },
+                None,
+            ),
+            ClientOp::Ping => ("PING".to_string(), None),
+            ClientOp::Pong => ("PONG".to_string(), None),
+        };
+        let prefix = self.prefix();
+        self.push_log(LogLevel::Trace, format!("{prefix}<<- [{head}]"));
+        if let Some(p) = payload {
+            let max = self.server.config().max_traced_msg_len;
+            self.push_log(
+                LogLevel::Trace,
+                format!("{prefix}<<- {}", payload_line(&p, max)),
+            );
+        }
+    }
+
+    /// Traces a reply to this client: `->> [PONG]`.
+    fn trace_out(&mut self, line: &str) {
+        if self.trace {
+            let text = format!("{}->> [{line}]", self.prefix());
+            self.push_log(LogLevel::Trace, text);
+        }
+    }
+
+    /// Traces a message delivered to a subscriber, with the subscriber's prefix.
+    fn trace_delivery(
+        &mut self,
+        sub: &SubRef,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        hdr: Option<&[u8]>,
+        payload: &[u8],
+    ) {
+        let target = &sub.client;
+        let connect = target.connect.get();
+        let prefix = client_prefix(&target.peer, target.cid, connect.as_deref());
+        let subject = String::from_utf8_lossy(subject);
+        let sid = String::from_utf8_lossy(&sub.sid);
+        let reply = reply
+            .map(|r| format!(" {}", String::from_utf8_lossy(r)))
+            .unwrap_or_default();
+        let head = match hdr {
+            Some(h) => format!(
+                "HMSG {subject} {sid}{reply} {} {}",
+                h.len(),
+                h.len() + payload.len()
+            ),
+            None => format!("MSG {subject} {sid}{reply} {}", payload.len()),
+        };
+        let max = self.server.config().max_traced_msg_len;
+        self.push_log(LogLevel::Trace, format!("{prefix}->> [{head}]"));
+        self.push_log(
+            LogLevel::Trace,
+            format!("{prefix}->> {}", payload_line(payload, max)),
+        );
     }
 
     /// Queues bytes for this client itself.

@@ -33,6 +33,10 @@ pub struct ServerConfig {
     pub headers: bool,
     /// How many closed connections monitoring remembers.
     pub max_closed_clients: usize,
+    /// Record protocol trace lines (`-V`).
+    pub trace: bool,
+    /// Longest payload shown in a trace line (0: all of it).
+    pub max_traced_msg_len: usize,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +56,8 @@ impl Default for ServerConfig {
             first_ping_delay: Duration::from_secs(2),
             headers: true,
             max_closed_clients: 10_000,
+            trace: false,
+            max_traced_msg_len: 0,
         }
     }
 }

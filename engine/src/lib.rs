@@ -43,6 +43,7 @@ pub mod server;
 pub mod subject;
 pub mod sublist;
 pub mod subscription;
+pub mod trace;
 
 pub use client::{Client, ClientShared};
 pub use client_info::{ClientSnapshot, ClosedClient};
@@ -52,3 +53,4 @@ pub use outbound::{Outbound, Transmit};
 pub use protocol_error::ProtocolError;
 pub use server::{Server, ServerSeed, ServerStats, VERSION};
 pub use subscription::{SubRef, Subscription};
+pub use trace::{LogEvent, LogLevel};

@@ -403,3 +403,39 @@ fn delivery_order_follows_the_reference() {
         .collect();
     assert_eq!(sids, ["4", "5", "2", "3", "1"]);
 }
+
+#[test]
+fn trace_lines_like_the_reference() {
+    let (s, now) = server_with(ServerConfig {
+        trace: true,
+        ..ServerConfig::default()
+    });
+    let mut c = s.accept(peer(), now);
+    drain(&c);
+    send(
+        &mut c,
+        "CONNECT {\"verbose\":false,\"name\":\"me\",\"lang\":\"py\",\"version\":\"1.0\",\"pass\":\"hunter2\"}\r\nSUB foo 1\r\nPUB foo rep 2\r\nhi\r\nPING\r\n",
+        now,
+    );
+    let lines: Vec<String> = c.drain_log().map(|e| e.text).collect();
+    let p = format!("127.0.0.1:50000 - cid:{} - ", c.cid());
+    assert!(
+        lines[0].starts_with(&format!("{p}<<- [CONNECT {{")),
+        "{lines:?}"
+    );
+    assert!(!lines[0].contains("hunter2"), "{lines:?}");
+    let rest: Vec<&str> = lines[1..].iter().map(String::as_str).collect();
+    let q = format!("{p}\"v1.0:py:me\" - ");
+    assert_eq!(
+        rest,
+        [
+            format!("{q}<<- [SUB foo 1]"),
+            format!("{q}<<- [PUB foo rep 2]"),
+            format!("{q}<<- MSG_PAYLOAD: [\"hi\"]"),
+            format!("{q}->> [MSG foo 1 rep 2]"),
+            format!("{q}->> MSG_PAYLOAD: [\"hi\"]"),
+            format!("{q}<<- [PING]"),
+            format!("{q}->> [PONG]"),
+        ]
+    );
+}

@@ -8,7 +8,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
-use engine::{Client, ClientShared, CloseReason, Transmit};
+use engine::{Client, ClientShared, CloseReason, LogLevel, Transmit};
 use smol::future::FutureExt;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use smol::{Async, Executor, Timer};
@@ -90,8 +90,20 @@ async fn read_loop(client: &mut Client, stream: &Async<TcpStream>) {
                 client.handle_read_closed(CloseReason::ReadError);
             }
         }
+        write_log(client);
         if client.close_reason().is_some() {
             return;
+        }
+    }
+}
+
+/// Hands the engine's log events (trace lines, errors) to the logger.
+fn write_log(client: &mut Client) {
+    for event in client.drain_log() {
+        match event.level {
+            LogLevel::Error => log::error!("{}", event.text),
+            LogLevel::Debug => log::debug!("{}", event.text),
+            LogLevel::Trace => log::trace!("{}", event.text),
         }
     }
 }
