@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::error::HarnessError;
 use crate::escape::escape;
-use crate::normalize::normalize_frame;
+use crate::normalize::{frame_differences, normalize_frame};
 use crate::raw::{Collected, RawClient};
 use crate::transcript::{Step, Transcript};
 
@@ -20,6 +20,8 @@ pub struct Record {
     pub line: usize,
     /// Connection the record belongs to.
     pub conn: String,
+    /// What was received.
+    pub collected: Collected,
     /// Normalized frames plus ` <closed>` / ` <timeout>` flags.
     pub rendered: String,
 }
@@ -36,9 +38,7 @@ pub struct Outcome {
 impl Outcome {
     /// Whether any record waited in vain for its marker.
     pub fn has_timeout(&self) -> bool {
-        self.records
-            .iter()
-            .any(|r| r.rendered.ends_with("<timeout>"))
+        self.records.iter().any(|r| r.collected.timed_out)
     }
 
     /// All records, one per line, for failure reports.
@@ -51,7 +51,9 @@ impl Outcome {
     }
 }
 
-/// Renders a collection step: frames, then the closed/timeout flags.
+/// Renders a collection step: frames, then the ` <closed>` / ` <timeout>`
+/// flags; a step that received nothing and saw no close renders as
+/// `<nothing>`.
 pub fn render(collected: &Collected) -> String {
     let mut text: String = collected
         .frames
@@ -59,11 +61,20 @@ pub fn render(collected: &Collected) -> String {
         .map(|f| normalize_frame(f))
         .collect();
     text.push_str(&escape(&collected.partial));
-    if collected.closed {
-        text.push_str(" <closed>");
+    let flags = [
+        (collected.closed, "<closed>"),
+        (collected.timed_out, "<timeout>"),
+    ];
+    for (set, flag) in flags {
+        if set {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(flag);
+        }
     }
-    if collected.timed_out {
-        text.push_str(" <timeout>");
+    if text.is_empty() {
+        text.push_str("<nothing>");
     }
     text
 }
@@ -78,9 +89,12 @@ pub fn run(transcript: &Transcript, addr: &str) -> Result<Outcome, HarnessError>
         let recorded = match step {
             Step::Connect(conn) => {
                 let client = RawClient::connect(addr)?;
-                let rendered = normalize_frame(client.info_frame());
+                let collected = Collected {
+                    frames: vec![client.info_frame().to_vec()],
+                    ..Collected::default()
+                };
                 clients.insert(conn.clone(), client);
-                Some((conn, rendered))
+                Some((conn, collected))
             }
             Step::Send(conn, bytes) => {
                 client(&mut clients, conn)?.send(bytes)?;
@@ -92,15 +106,15 @@ pub fn run(transcript: &Transcript, addr: &str) -> Result<Outcome, HarnessError>
             }
             Step::Sync(conn, pongs) => {
                 let collected = client(&mut clients, conn)?.sync(*pongs, STEP_TIMEOUT)?;
-                Some((conn, render(&collected)))
+                Some((conn, collected))
             }
             Step::Closed(conn) => {
                 let collected = client(&mut clients, conn)?.collect_until_closed(STEP_TIMEOUT)?;
-                Some((conn, render(&collected)))
+                Some((conn, collected))
             }
             Step::Quiet(conn, window) => {
                 let collected = client(&mut clients, conn)?.collect_for(*window)?;
-                Some((conn, render(&collected)))
+                Some((conn, collected))
             }
             Step::Expect(conn, expected) => {
                 let actual = last
@@ -116,11 +130,13 @@ pub fn run(transcript: &Transcript, addr: &str) -> Result<Outcome, HarnessError>
                 None
             }
         };
-        if let Some((conn, rendered)) = recorded {
+        if let Some((conn, collected)) = recorded {
+            let rendered = render(&collected);
             last.insert(conn.clone(), rendered.clone());
             outcome.records.push(Record {
                 line,
                 conn: conn.clone(),
+                collected,
                 rendered,
             });
         }
@@ -142,11 +158,19 @@ pub fn compare(reference: &Outcome, ours: &Outcome) -> Vec<String> {
     let mut differences = Vec::new();
     for (index, expected) in reference.records.iter().enumerate() {
         match ours.records.get(index) {
-            Some(actual) if actual.rendered == expected.rendered => {}
-            Some(actual) => differences.push(format!(
-                "line {} {}:\n    reference: {}\n    ours:      {}",
-                expected.line, expected.conn, expected.rendered, actual.rendered
-            )),
+            Some(actual) => {
+                let details = record_differences(&expected.collected, &actual.collected);
+                if !details.is_empty() {
+                    differences.push(format!(
+                        "line {} {}: {}\n    reference: {}\n    ours:      {}",
+                        expected.line,
+                        expected.conn,
+                        details.join("; "),
+                        expected.rendered,
+                        actual.rendered
+                    ));
+                }
+            }
             None => differences.push(format!(
                 "line {} {}: ours recorded nothing (reference: {})",
                 expected.line, expected.conn, expected.rendered
@@ -154,4 +178,94 @@ pub fn compare(reference: &Outcome, ours: &Outcome) -> Vec<String> {
         }
     }
     differences
+}
+
+/// Differences between two recordings of the same step.
+fn record_differences(expected: &Collected, actual: &Collected) -> Vec<String> {
+    let mut details = Vec::new();
+    if expected.frames.len() != actual.frames.len() {
+        details.push(format!(
+            "{} frames, reference {}",
+            actual.frames.len(),
+            expected.frames.len()
+        ));
+    } else {
+        for (reference, ours) in expected.frames.iter().zip(&actual.frames) {
+            details.extend(frame_differences(reference, ours));
+        }
+    }
+    if expected.partial != actual.partial {
+        details.push(format!(
+            "incomplete bytes {:?}, reference {:?}",
+            escape(&actual.partial),
+            escape(&expected.partial)
+        ));
+    }
+    if expected.closed != actual.closed {
+        details.push(format!(
+            "closed: {}, reference {}",
+            actual.closed, expected.closed
+        ));
+    }
+    if expected.timed_out != actual.timed_out {
+        details.push(format!(
+            "timed out: {}, reference {}",
+            actual.timed_out, expected.timed_out
+        ));
+    }
+    details
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collected(frames: &[&[u8]], closed: bool) -> Collected {
+        Collected {
+            frames: frames.iter().map(|f| f.to_vec()).collect(),
+            closed,
+            ..Collected::default()
+        }
+    }
+
+    fn outcome(records: Vec<Collected>) -> Outcome {
+        Outcome {
+            records: records
+                .into_iter()
+                .enumerate()
+                .map(|(line, collected)| Record {
+                    line,
+                    conn: "A".into(),
+                    rendered: render(&collected),
+                    collected,
+                })
+                .collect(),
+            failed_expectations: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn equal_records_have_no_differences() {
+        let a = outcome(vec![collected(
+            &[b"INFO {\"port\":1} \r\n", b"+OK\r\n"],
+            false,
+        )]);
+        let b = outcome(vec![collected(
+            &[b"INFO {\"port\":9} \r\n", b"+OK\r\n"],
+            false,
+        )]);
+        assert!(compare(&a, &b).is_empty());
+    }
+
+    #[test]
+    fn reports_frames_and_close_differences() {
+        let reference = outcome(vec![collected(&[b"-ERR 'x'\r\n"], true)]);
+        let ours = outcome(vec![collected(&[b"-ERR 'y'\r\n"], false)]);
+        let differences = compare(&reference, &ours);
+        assert_eq!(differences.len(), 1);
+        assert!(differences[0].contains("closed: false, reference true"));
+        assert!(differences[0].contains("-ERR 'y'"));
+        let missing = outcome(vec![collected(&[], true)]);
+        assert!(compare(&reference, &missing)[0].contains("0 frames, reference 1"));
+    }
 }

@@ -17,11 +17,18 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Attempts made with fresh ports when the chosen one turns out to be taken.
 const PORT_ATTEMPTS: usize = 3;
 
+/// Attempts to bind the old port again on restart (it may linger briefly).
+const RESTART_ATTEMPTS: usize = 5;
+
+/// Pause between restart attempts.
+const RESTART_PAUSE: Duration = Duration::from_millis(200);
+
 /// A running server process, killed when dropped.
 pub struct ServerProcess {
     child: Child,
     port: u16,
     binary: PathBuf,
+    args: Vec<String>,
     log: Arc<Mutex<Vec<String>>>,
 }
 
@@ -47,6 +54,10 @@ impl ServerProcess {
     }
 
     /// Starts the server on `port`, returning a description of the failure.
+    ///
+    /// The server counts as started once its log announces the client
+    /// listener on exactly this port and a TCP connection succeeds, so a
+    /// foreign process that happens to hold the port is never mistaken for it.
     pub fn try_start_on_port(
         bin: &Path,
         port: u16,
@@ -72,6 +83,7 @@ impl ServerProcess {
             child,
             port,
             binary: bin.to_path_buf(),
+            args: extra_args.iter().map(|arg| arg.to_string()).collect(),
             log,
         };
         server.wait_until_accepting()?;
@@ -80,6 +92,8 @@ impl ServerProcess {
 
     fn wait_until_accepting(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
+        let announcement = format!("Listening for client connections on {}", self.addr());
+        let addr = self.addr().parse().expect("valid loopback address");
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!(
@@ -88,17 +102,15 @@ impl ServerProcess {
                     self.log_lines().join("\n")
                 ));
             }
-            if let Ok(stream) =
-                TcpStream::connect_timeout(&self.addr().parse().expect("valid addr"), POLL)
-            {
-                let _ = stream.shutdown(Shutdown::Both);
-                if let Ok(Some(status)) = self.child.try_wait() {
-                    return Err(format!(
-                        "port {} is served by another process ({status})",
-                        self.port
-                    ));
+            let announced = self
+                .log_lines()
+                .iter()
+                .any(|line| line.contains(&announcement));
+            if announced {
+                if let Ok(stream) = TcpStream::connect_timeout(&addr, POLL) {
+                    let _ = stream.shutdown(Shutdown::Both);
+                    return Ok(());
                 }
-                return Ok(());
             }
             thread::sleep(POLL);
         }
@@ -107,6 +119,28 @@ impl ServerProcess {
             self.port,
             self.log_lines().join("\n")
         ))
+    }
+
+    /// Stops the server (SIGTERM, bounded) and starts the same binary with
+    /// the same arguments on the same port again.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.terminate();
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let mut attempts_left = RESTART_ATTEMPTS;
+        loop {
+            match Self::try_start_on_port(&self.binary, self.port, &args) {
+                Ok(fresh) => {
+                    // Swap the new process in; the old (exited) one is reaped by its Drop.
+                    let _old = std::mem::replace(self, fresh);
+                    return Ok(());
+                }
+                Err(message) if attempts_left <= 1 => return Err(message),
+                Err(_) => {
+                    attempts_left -= 1;
+                    thread::sleep(RESTART_PAUSE);
+                }
+            }
+        }
     }
 
     /// The client port the server listens on.
@@ -154,6 +188,18 @@ impl ServerProcess {
     /// Sends SIGTERM and waits (bounded) for the process to exit; kills it
     /// if it does not. Returns the exit status when it exited by itself.
     pub fn stop(mut self) -> Option<ExitStatus> {
+        self.terminate()
+    }
+
+    /// The operating-system process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn terminate(&mut self) -> Option<ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let deadline = Instant::now() + STOP_TIMEOUT;

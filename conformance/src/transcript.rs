@@ -16,7 +16,7 @@
 //!
 //! A record renders as the normalized frames concatenated, followed by
 //! ` <closed>` when the server closed the connection and ` <timeout>` when
-//! the awaited marker never came.
+//! the awaited marker never came; an empty record renders as `<nothing>`.
 
 use std::time::Duration;
 
