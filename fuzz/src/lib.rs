@@ -6,6 +6,18 @@
 //! and the rest is the byte stream. The stream is parsed three ways, whole, cut at those
 //! points, and one byte at a time, and the outcomes must be equal. The checks panic on a
 //! violation: that is how a fuzzer learns about it.
+//!
+//! Running (nightly and `cargo install cargo-fuzz` needed):
+//!
+//! ```text
+//! cd fuzz && cargo +nightly fuzz run parser -- -max_total_time=30
+//! cd fuzz && cargo +nightly fuzz run server_parser -- -max_total_time=30
+//! ```
+//!
+//! Run them from this folder: `fuzz/.cargo/config.toml` turns off the workspace's fat LTO,
+//! with which the instrumented targets fail to link. From the workspace root, set
+//! `CARGO_PROFILE_RELEASE_LTO=false` instead. `seeds/` holds starting transcripts
+//! (`cargo +nightly fuzz run parser seeds` or copy them into `corpus/parser`).
 
 use bytes::BytesMut;
 use proto::{ClientOp, ClientParser, ParseError, ParserLimits, ServerOp, ServerParser};
