@@ -33,10 +33,12 @@
 //! consumer and its writer is told to close.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod client;
 pub mod client_info;
 pub mod close;
 pub mod config;
+pub mod monitor;
 pub mod outbound;
 pub mod protocol_error;
 pub mod server;

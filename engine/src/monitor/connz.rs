@@ -1,0 +1,423 @@
+//! `/connz`: open and recently closed client connections.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::subs::{all_subscriptions, SubView};
+use super::time::{go_duration, rfc3339, uptime};
+use super::{Context, MonitorError, DEFAULT_LIST_SIZE, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
+use crate::client_info::{ClientSnapshot, ClosedClient};
+use crate::server::Server;
+
+/// How `/connz` orders connections (`sort=`). Only `cid` and `start` (the same order),
+/// `uptime` and `reason` ascend; the others descend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOpt {
+    /// Connection id (default).
+    #[default]
+    Cid,
+    /// Connection start (same as cid).
+    Start,
+    /// Number of subscriptions.
+    Subs,
+    /// Pending bytes.
+    Pending,
+    /// Messages sent to the client.
+    MsgsTo,
+    /// Messages received from the client.
+    MsgsFrom,
+    /// Bytes sent to the client.
+    BytesTo,
+    /// Bytes received from the client.
+    BytesFrom,
+    /// Last activity.
+    Last,
+    /// Time since last activity.
+    Idle,
+    /// Connected time.
+    Uptime,
+    /// Close time (closed connections only).
+    Stop,
+    /// Close reason (closed connections only).
+    Reason,
+    /// Round-trip time.
+    Rtt,
+}
+
+impl SortOpt {
+    /// Parses a `sort=` value.
+    pub fn parse(s: &str) -> Result<SortOpt, MonitorError> {
+        Ok(match s {
+            "cid" => SortOpt::Cid,
+            "start" => SortOpt::Start,
+            "subs" => SortOpt::Subs,
+            "pending" => SortOpt::Pending,
+            "msgs_to" => SortOpt::MsgsTo,
+            "msgs_from" => SortOpt::MsgsFrom,
+            "bytes_to" => SortOpt::BytesTo,
+            "bytes_from" => SortOpt::BytesFrom,
+            "last" => SortOpt::Last,
+            "idle" => SortOpt::Idle,
+            "uptime" => SortOpt::Uptime,
+            "stop" => SortOpt::Stop,
+            "reason" => SortOpt::Reason,
+            "rtt" => SortOpt::Rtt,
+            other => return Err(MonitorError::InvalidSort(other.to_string())),
+        })
+    }
+}
+
+/// Which connections `/connz` lists (`state=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConnState {
+    /// Open connections (default).
+    #[default]
+    Open,
+    /// Closed connections still remembered.
+    Closed,
+    /// Both.
+    All,
+}
+
+/// Options of `/connz`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnzOptions {
+    /// Order.
+    pub sort: SortOpt,
+    /// Show user and account details (`auth=`).
+    pub auth: bool,
+    /// List subscription subjects (`subs=1`).
+    pub subs: bool,
+    /// List subscription details (`subs=detail`).
+    pub subs_detail: bool,
+    /// First entry to show (negative: 0).
+    pub offset: i64,
+    /// Most entries to show (0 or negative: 1024).
+    pub limit: i64,
+    /// Only this connection (0: any).
+    pub cid: u64,
+    /// Open, closed or all.
+    pub state: ConnState,
+    /// Only connections authenticated as this user.
+    pub user: Option<String>,
+    /// Only connections of this account.
+    pub account: Option<String>,
+}
+
+/// A subscription in `subscriptions_list_detail` and `/subsz`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SubDetail {
+    /// Account name (only in `/subsz` and closed connections).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Account tag (only with `account`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_tag: Option<String>,
+    /// Subject filter.
+    pub subject: String,
+    /// Queue group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qgroup: Option<String>,
+    /// Subscription id.
+    pub sid: String,
+    /// Messages delivered.
+    pub msgs: u64,
+    /// Connection id.
+    pub cid: u64,
+}
+
+impl SubDetail {
+    pub(crate) fn from_view(v: SubView, with_account: bool) -> SubDetail {
+        let account = with_account.then(|| GLOBAL_ACCOUNT.to_string());
+        SubDetail {
+            account_tag: account.clone(),
+            account,
+            subject: v.subject,
+            qgroup: v.queue,
+            sid: v.sid,
+            msgs: v.msgs,
+            cid: v.cid,
+        }
+    }
+}
+
+/// One connection in `/connz`, keys in the reference's order.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct ConnInfo {
+    pub cid: u64,
+    pub kind: &'static str,
+    #[serde(rename = "type")]
+    pub conn_type: &'static str,
+    pub ip: String,
+    pub port: u16,
+    pub start: String,
+    pub last_activity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub rtt: String,
+    pub uptime: String,
+    pub idle: String,
+    pub pending_bytes: usize,
+    pub in_msgs: u64,
+    pub out_msgs: u64,
+    pub in_bytes: u64,
+    pub out_bytes: u64,
+    pub subscriptions: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorized_user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions_list: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions_list_detail: Option<Vec<SubDetail>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_tag: Option<String>,
+}
+
+/// The `/connz` document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Connz {
+    /// Server id (empty when `acc=` names an unknown account, as the reference does).
+    pub server_id: String,
+    /// Time of the request.
+    pub now: String,
+    /// Entries in `connections`.
+    pub num_connections: usize,
+    /// Matching connections before paging.
+    pub total: usize,
+    /// Offset used.
+    pub offset: usize,
+    /// Limit used.
+    pub limit: usize,
+    /// The page (`null` for an unknown account).
+    pub connections: Option<Vec<ConnInfo>>,
+}
+
+/// A connection being listed, with what sorting needs.
+struct Entry {
+    info: ConnInfo,
+    start: Instant,
+    last: Instant,
+    stop: Option<Instant>,
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_ref().filter(|s| !s.is_empty()).cloned()
+}
+
+/// Fills a [`ConnInfo`] from a snapshot; `end` is the request time (open) or stop time.
+fn fill(snap: &ClientSnapshot, ctx: &Context, end: Instant, auth: bool) -> ConnInfo {
+    let connect = snap.connect.as_deref();
+    ConnInfo {
+        cid: snap.cid,
+        kind: "Client",
+        conn_type: "nats",
+        ip: snap.peer.ip().to_string(),
+        port: snap.peer.port(),
+        start: ctx.clock.rfc3339(snap.start),
+        last_activity: ctx.clock.rfc3339(snap.last_activity),
+        stop: None,
+        reason: None,
+        rtt: go_duration(std::time::Duration::ZERO),
+        uptime: uptime(end.saturating_duration_since(snap.start)),
+        idle: uptime(end.saturating_duration_since(snap.last_activity)),
+        pending_bytes: snap.pending_bytes,
+        in_msgs: snap.in_msgs,
+        out_msgs: snap.out_msgs,
+        in_bytes: snap.in_bytes,
+        out_bytes: snap.out_bytes,
+        subscriptions: snap.subscriptions,
+        name: connect.and_then(|c| non_empty(&c.name)),
+        lang: connect.and_then(|c| non_empty(&c.lang)),
+        version: connect.and_then(|c| non_empty(&c.version)),
+        authorized_user: None,
+        account: None,
+        subscriptions_list: None,
+        subscriptions_list_detail: None,
+        name_tag: auth.then(|| GLOBAL_ACCOUNT.to_string()),
+    }
+}
+
+fn closed_entry(cc: &ClosedClient, ctx: &Context, auth: bool) -> Entry {
+    let mut info = fill(&cc.snapshot, ctx, cc.stop, false);
+    info.stop = Some(ctx.clock.rfc3339(cc.stop));
+    info.reason = Some(cc.reason.as_str().to_string());
+    // The reference shows no account tag for closed connections of the global account.
+    let _ = auth;
+    Entry {
+        info,
+        start: cc.snapshot.start,
+        last: cc.snapshot.last_activity,
+        stop: Some(cc.stop),
+    }
+}
+
+fn sort_entries(entries: &mut [Entry], sort: SortOpt, now: Instant) {
+    let cid = |e: &Entry| e.info.cid;
+    match sort {
+        SortOpt::Cid | SortOpt::Start => entries.sort_by_key(cid),
+        SortOpt::Subs => entries.sort_by_key(|e| (Reverse(e.info.subscriptions), cid(e))),
+        SortOpt::Pending => entries.sort_by_key(|e| (Reverse(e.info.pending_bytes), cid(e))),
+        SortOpt::MsgsTo => entries.sort_by_key(|e| (Reverse(e.info.out_msgs), cid(e))),
+        SortOpt::MsgsFrom => entries.sort_by_key(|e| (Reverse(e.info.in_msgs), cid(e))),
+        SortOpt::BytesTo => entries.sort_by_key(|e| (Reverse(e.info.out_bytes), cid(e))),
+        SortOpt::BytesFrom => entries.sort_by_key(|e| (Reverse(e.info.in_bytes), cid(e))),
+        SortOpt::Last => entries.sort_by_key(|e| (Reverse(e.last), cid(e))),
+        SortOpt::Idle => {
+            entries.sort_by_key(|e| (Reverse(now.saturating_duration_since(e.last)), cid(e)))
+        }
+        SortOpt::Uptime => entries.sort_by_key(|e| {
+            (
+                e.stop.unwrap_or(now).saturating_duration_since(e.start),
+                cid(e),
+            )
+        }),
+        SortOpt::Stop => entries.sort_by_key(|e| (Reverse(e.stop), cid(e))),
+        SortOpt::Reason => entries.sort_by(|a, b| {
+            (a.info.reason.as_deref(), a.info.cid).cmp(&(b.info.reason.as_deref(), b.info.cid))
+        }),
+        // No round-trip times are measured: every rtt is equal.
+        SortOpt::Rtt => entries.sort_by_key(cid),
+    }
+}
+
+/// Builds `/connz`.
+pub fn connz(server: &Server, opts: &ConnzOptions, ctx: &Context) -> Result<Connz, MonitorError> {
+    let state = opts.state;
+    match opts.sort {
+        SortOpt::Stop if state != ConnState::Closed => {
+            return Err(MonitorError::SortNeedsClosed("stop"))
+        }
+        SortOpt::Reason if state != ConnState::Closed => {
+            return Err(MonitorError::SortNeedsClosed("reason"))
+        }
+        _ => {}
+    }
+    let offset = usize::try_from(opts.offset).unwrap_or(0);
+    let mut limit = usize::try_from(opts.limit)
+        .ok()
+        .filter(|l| *l > 0)
+        .unwrap_or(DEFAULT_LIST_SIZE);
+    if opts.cid > 0 {
+        limit = 1;
+    }
+    let now_text = rfc3339(ctx.clock.wall);
+    let account = opts.account.as_deref().filter(|a| !a.is_empty());
+    if let Some(acc) = account {
+        if acc != GLOBAL_ACCOUNT && acc != SYSTEM_ACCOUNT {
+            return Ok(Connz {
+                server_id: String::new(),
+                now: now_text,
+                num_connections: 0,
+                total: 0,
+                offset,
+                limit,
+                connections: None,
+            });
+        }
+    }
+    // Every client is in the global account; the system account has none.
+    let open = if account == Some(SYSTEM_ACCOUNT) {
+        Vec::new()
+    } else {
+        server.clients()
+    };
+    let want_open = state != ConnState::Closed;
+    let want_closed = state != ConnState::Open;
+    let closed = if want_closed {
+        server.closed_clients()
+    } else {
+        Vec::new()
+    };
+    let mut total = 0;
+    if want_open {
+        total += open.len();
+    }
+    if want_closed && account.is_none() {
+        // The reference keeps no account for closed connections without authentication,
+        // so an account filter drops them all.
+        total += closed.len();
+    }
+    let user = opts.user.as_deref().filter(|u| !u.is_empty());
+    let mut entries = Vec::new();
+    let now = ctx.clock.now;
+    if want_open && user.is_none() {
+        for c in open.iter().filter(|c| opts.cid == 0 || c.cid == opts.cid) {
+            let snap = c.snapshot();
+            entries.push(Entry {
+                info: fill(&snap, ctx, now, opts.auth),
+                start: snap.start,
+                last: snap.last_activity,
+                stop: None,
+            });
+        }
+    }
+    if want_closed && account.is_none() && user.is_none() {
+        for cc in closed
+            .iter()
+            .filter(|c| opts.cid == 0 || c.snapshot.cid == opts.cid)
+        {
+            entries.push(closed_entry(cc, ctx, opts.auth));
+        }
+    }
+    if opts.cid > 0 {
+        entries.truncate(1);
+    }
+    if opts.subs || opts.subs_detail {
+        attach_subs(server, &mut entries, opts.subs_detail);
+    }
+    sort_entries(&mut entries, opts.sort, now);
+    let n = entries.len();
+    let lo = offset.min(n);
+    let hi = offset.saturating_add(limit).min(n);
+    let page: Vec<ConnInfo> = entries
+        .into_iter()
+        .skip(lo)
+        .take(hi - lo)
+        .map(|e| e.info)
+        .collect();
+    Ok(Connz {
+        server_id: server.id().to_string(),
+        now: now_text,
+        num_connections: page.len(),
+        total,
+        offset,
+        limit,
+        connections: Some(page),
+    })
+}
+
+/// Adds the subscription lists of open connections.
+fn attach_subs(server: &Server, entries: &mut [Entry], detail: bool) {
+    let mut by_cid: HashMap<u64, Vec<SubView>> = HashMap::new();
+    for s in all_subscriptions(server) {
+        by_cid.entry(s.cid).or_default().push(s);
+    }
+    for e in entries.iter_mut().filter(|e| e.stop.is_none()) {
+        let Some(subs) = by_cid.remove(&e.info.cid) else {
+            continue;
+        };
+        if detail {
+            let list = subs
+                .into_iter()
+                .map(|v| SubDetail::from_view(v, false))
+                .collect();
+            e.info.subscriptions_list_detail = Some(list);
+        } else {
+            e.info.subscriptions_list = Some(subs.into_iter().map(|v| v.subject).collect());
+        }
+    }
+}
