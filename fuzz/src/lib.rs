@@ -16,8 +16,9 @@
 //!
 //! Run them from this folder: `fuzz/.cargo/config.toml` turns off the workspace's fat LTO,
 //! with which the instrumented targets fail to link. From the workspace root, set
-//! `CARGO_PROFILE_RELEASE_LTO=false` instead. `seeds/` holds starting transcripts
-//! (`cargo +nightly fuzz run parser seeds` or copy them into `corpus/parser`).
+//! `CARGO_PROFILE_RELEASE_LTO=false` instead. `seeds/` holds starting transcripts; pass it
+//! after the (git-ignored) corpus folder, which receives the new inputs:
+//! `cargo +nightly fuzz run parser corpus/parser seeds`.
 
 use bytes::BytesMut;
 use proto::{ClientOp, ClientParser, ParseError, ParserLimits, ServerOp, ServerParser};
