@@ -53,7 +53,6 @@ const CONFIG: Support = NotYet("configuration files");
 const MONITORING: Support = NotYet("HTTP monitoring");
 const CLUSTER: Support = NotYet("clustering");
 const TLS: Support = NotYet("TLS");
-const AUTH: Support = NotYet("authentication");
 const JETSTREAM: Support = NotYet("JetStream");
 const LOGGING: Support = NotYet("this logging option");
 const SIGNALS: Support = NotYet("signalling a running server");
@@ -90,9 +89,9 @@ const FLAGS: &[FlagSpec] = &[
     ),
     spec(&["js", "jetstream"], "jetstream", Bool, JETSTREAM),
     spec(&["sd", "store_dir"], "store_dir", Value, JETSTREAM),
-    spec(&["user"], "user", Value, AUTH),
-    spec(&["pass"], "pass", Value, AUTH),
-    spec(&["auth"], "auth", Value, AUTH),
+    spec(&["user"], "user", Value, Yes),
+    spec(&["pass"], "pass", Value, Yes),
+    spec(&["auth"], "auth", Value, Yes),
     spec(&["tls"], "tls", Bool, TLS),
     spec(&["tlscert"], "tlscert", Value, TLS),
     spec(&["tlskey"], "tlskey", Value, TLS),
@@ -164,6 +163,12 @@ pub struct Flags {
     pub debug: bool,
     /// `-V` (also `-VV`, `-DV`, `-DVV`).
     pub trace: bool,
+    /// `--user`.
+    pub user: Option<String>,
+    /// `--pass`.
+    pub pass: Option<String>,
+    /// `--auth` (token).
+    pub auth: Option<String>,
     /// `-h/--help`.
     pub help: bool,
     /// `-v/--version`.
@@ -306,6 +311,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
     flags.pid_file = last_value(&mut p, "--pid", "P")?;
     flags.ports_file_dir = last_value(&mut p, "--ports_file_dir", "ports_file_dir")?;
     flags.log_file = last_value(&mut p, "--log", "l")?;
+    flags.user = last_value(&mut p, "--user", "user")?;
+    flags.pass = last_value(&mut p, "--pass", "pass")?;
+    flags.auth = last_value(&mut p, "--auth", "auth")?;
     let rest = p.finish();
     if let Some(first) = rest.first() {
         return Err(FlagError::Positional(first.to_string_lossy().into_owned()));

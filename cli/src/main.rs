@@ -52,6 +52,16 @@ fn config_from(flags: &Flags) -> ServerConfig {
     }
     config.server_name = flags.name.clone();
     config.trace = flags.trace;
+    if let Some(user) = &flags.user {
+        config.auth.users = vec![engine::auth::User {
+            username: user.clone(),
+            password: engine::auth::Secret::new(flags.pass.clone().unwrap_or_default()),
+            permissions: None,
+        }];
+    }
+    if let Some(token) = &flags.auth {
+        config.auth.token = Some(engine::auth::Secret::new(token.clone()));
+    }
     config
 }
 

@@ -35,7 +35,7 @@ JetStream options (not yet implemented):
     -js, --jetstream                 Enable JetStream
     -sd, --store_dir <dir>           JetStream storage directory
 
-Authorization options (not yet implemented):
+Authorization options:
         --user <user>                User required to connect
         --pass <password>            Password required to connect
         --auth <token>               Token required to connect

@@ -13,6 +13,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use proto::{encode, ClientOp, ClientParser, ConnectInfo, ParseError, ParserLimits};
 
+use crate::auth::{Permissions, ResponseRules};
 use crate::client_info::{after, ClientCounters, ClientSnapshot, ConnectSlot};
 use crate::outbound::{Outbound, Queued};
 use crate::protocol_error::parse_error_outcome;
@@ -44,7 +45,19 @@ pub struct ClientShared {
     pub counters: ClientCounters,
     /// CONNECT options monitoring reads.
     pub connect: ConnectSlot,
+    /// Reply subjects this client may answer despite publish rules (`allow_responses`).
+    responses: parking_lot::Mutex<HashMap<Bytes, ResponseGrant>>,
 }
+
+/// A right to publish responses to one reply subject.
+#[derive(Debug, Clone, Copy)]
+struct ResponseGrant {
+    remaining: u32,
+    expires: Option<Instant>,
+}
+
+/// Most outstanding response rights per client; the oldest are dropped past this.
+const MAX_RESPONSE_GRANTS: usize = 4096;
 
 impl ClientShared {
     /// Shared state of a new connection.
@@ -56,7 +69,45 @@ impl ClientShared {
             outbound: Outbound::new(max_pending),
             counters: ClientCounters::default(),
             connect: ConnectSlot::default(),
+            responses: parking_lot::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Lets this client publish up to `rules.max` responses to `reply` (it received a request).
+    fn grant_response(&self, reply: &[u8], rules: ResponseRules, now: Instant) {
+        let expires = (rules.expires_ms > 0)
+            .then(|| now + std::time::Duration::from_millis(rules.expires_ms));
+        let mut grants = self.responses.lock();
+        if grants.len() >= MAX_RESPONSE_GRANTS {
+            grants.retain(|_, g| g.expires.is_some_and(|e| e > now));
+            if grants.len() >= MAX_RESPONSE_GRANTS {
+                grants.clear();
+            }
+        }
+        grants.insert(
+            Bytes::copy_from_slice(reply),
+            ResponseGrant {
+                remaining: rules.max.max(1),
+                expires,
+            },
+        );
+    }
+
+    /// Uses one response right for `subject`, if there is a live one.
+    fn use_response(&self, subject: &[u8], now: Instant) -> bool {
+        let mut grants = self.responses.lock();
+        let Some(g) = grants.get_mut(subject) else {
+            return false;
+        };
+        if g.expires.is_some_and(|e| now > e) {
+            grants.remove(subject);
+            return false;
+        }
+        g.remaining -= 1;
+        if g.remaining == 0 {
+            grants.remove(subject);
+        }
+        true
     }
 
     /// A point-in-time view of this connection.
@@ -142,7 +193,29 @@ pub struct Client {
     log: Vec<LogEvent>,
     /// Whether protocol tracing is on.
     trace: bool,
+    /// Authentication state and what this connection may do.
+    auth: AuthState,
 }
+
+/// Authentication progress and the permissions of the identity the client runs as.
+#[derive(Debug, Default)]
+struct AuthState {
+    /// Whether a valid CONNECT is still needed.
+    pending: bool,
+    /// When the client must have authenticated.
+    deadline: Option<Instant>,
+    /// The nonce sent in INFO, if NKEY users are configured.
+    nonce: Option<String>,
+    /// The user name, once authenticated.
+    user: Option<String>,
+    /// What it may do (`None`: everything).
+    permissions: Option<Arc<Permissions>>,
+    /// Recent publish decisions (subject -> allowed), bounded.
+    publish_cache: HashMap<Bytes, bool>,
+}
+
+/// Publish decisions remembered per connection.
+const PUBLISH_CACHE_CAPACITY: usize = 256;
 
 impl Client {
     pub(crate) fn new(
@@ -160,6 +233,10 @@ impl Client {
         let first_ping = cfg.first_ping_delay.min(cfg.ping_interval);
         let mut parser = ClientParser::new(limits);
         parser.set_server_headers(cfg.headers);
+        let auth_required = cfg.auth.is_required();
+        parser.set_auth_required(auth_required);
+        let auth_deadline = auth_required.then(|| now + cfg.auth.timeout);
+        let nonce = cfg.auth.needs_nonce().then(|| server.nonce_for(shared.cid));
         let mut client = Client {
             parser,
             connected: false,
@@ -184,9 +261,13 @@ impl Client {
             last_now: now,
             log: Vec::new(),
             trace: cfg.trace,
+            auth: AuthState::default(),
             server,
             shared,
         };
+        client.auth.pending = auth_required;
+        client.auth.deadline = auth_deadline;
+        client.auth.nonce = nonce;
         client.send_info();
         if !admitted {
             let reason = if client.server.is_shutting_down() {
@@ -271,15 +352,31 @@ impl Client {
     /// When [`Client::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.closed.is_some() {
-            None
+            return None;
+        }
+        match (self.keepalive.next_ping, self.auth_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn auth_deadline(&self) -> Option<Instant> {
+        if self.auth.pending {
+            self.auth.deadline
         } else {
-            self.keepalive.next_ping
+            None
         }
     }
 
     /// Input: the time reached (or passed) [`Client::poll_timeout`].
     pub fn handle_timeout(&mut self, now: Instant) {
         self.last_now = self.last_now.max(now);
+        if self.closed.is_none() && self.auth_deadline().is_some_and(|d| now >= d) {
+            self.send_err(ProtocolError::AuthenticationTimeout.wire_text());
+            self.close(CloseReason::AuthenticationTimeout);
+            self.end_batch();
+            return;
+        }
         let Some(at) = self.keepalive.next_ping else {
             return;
         };
@@ -370,6 +467,27 @@ impl Client {
     }
 
     fn process_connect(&mut self, info: Box<ConnectInfo>) {
+        if self.auth.pending {
+            match self
+                .server
+                .config()
+                .auth
+                .authenticate(&info, self.auth.nonce.as_deref())
+            {
+                Ok(identity) => {
+                    self.auth.pending = false;
+                    self.auth.user = identity.name;
+                    self.auth.permissions = identity.permissions;
+                }
+                Err(e) => {
+                    let line = format!("{}authentication error: {e}", self.prefix());
+                    self.push_log(LogLevel::Error, line);
+                    self.send_err(ProtocolError::AuthorizationViolation.wire_text());
+                    self.close(CloseReason::AuthenticationViolation);
+                    return;
+                }
+            }
+        }
         self.opts = ClientOptions {
             verbose: info.verbose,
             pedantic: info.pedantic,
@@ -390,6 +508,20 @@ impl Client {
         headers: Option<Bytes>,
         payload: Bytes,
     ) {
+        if !self.may_publish(&subject) {
+            let text = format!(
+                "Permissions Violation for Publish to \"{}\"",
+                String::from_utf8_lossy(&subject)
+            );
+            let line = format!(
+                "{}Publish Violation - Subject \"{}\"",
+                self.prefix(),
+                String::from_utf8_lossy(&subject)
+            );
+            self.push_log(LogLevel::Error, line);
+            self.send_err(&text);
+            return;
+        }
         if self.opts.pedantic && !is_valid_publish_subject(&subject) {
             // The reference reports the error, then still acknowledges the op.
             self.send_err(ProtocolError::InvalidPublishSubject.wire_text());
@@ -454,6 +586,13 @@ impl Client {
         hdr: &[u8],
         payload: &[u8],
     ) -> bool {
+        if let Some(perms) = sub.permissions.as_deref() {
+            if let Some(rules) = perms.subscribe.as_ref() {
+                if !rules.deny.is_empty() && !rules.allows_delivery(subject) {
+                    return false;
+                }
+            }
+        }
         match sub.claim() {
             Delivery::Skip => return false,
             Delivery::Deliver => {}
@@ -475,6 +614,12 @@ impl Client {
                 encode::msg(buf, subject, &sub.sid, reply, payload);
             }
         });
+        if let (Some(reply), Some(rules)) = (
+            reply,
+            sub.permissions.as_deref().and_then(|p| p.allow_responses),
+        ) {
+            sub.client.grant_response(reply, rules, self.last_now);
+        }
         let ok = self.after_queue(&sub.client, queued);
         if ok {
             self.out_msgs += 1;
@@ -513,6 +658,36 @@ impl Client {
             self.send_err(ProtocolError::InvalidSubject.wire_text());
             return;
         }
+        if let Some(rules) = self
+            .auth
+            .permissions
+            .as_ref()
+            .and_then(|p| p.subscribe.as_ref())
+        {
+            if !rules.allows_subscribe(&subject, queue.as_deref()) {
+                let subj = String::from_utf8_lossy(&subject).into_owned();
+                let (text, line) = match queue.as_deref() {
+                    Some(q) => {
+                        let q = String::from_utf8_lossy(q);
+                        (
+                            format!("Permissions Violation for Subscription to \"{subj}\" using queue \"{q}\""),
+                            format!("Subscription Violation - Subject \"{subj}\", Queue: \"{q}\", SID {}", String::from_utf8_lossy(&sid)),
+                        )
+                    }
+                    None => (
+                        format!("Permissions Violation for Subscription to \"{subj}\""),
+                        format!(
+                            "Subscription Violation - Subject \"{subj}\", SID {}",
+                            String::from_utf8_lossy(&sid)
+                        ),
+                    ),
+                };
+                let line = format!("{}{line}", self.prefix());
+                self.push_log(LogLevel::Error, line);
+                self.send_err(&text);
+                return;
+            }
+        }
         let max = self.server.config().max_subscriptions;
         if max > 0 && self.num_subscriptions() >= max {
             self.send_err(ProtocolError::MaxSubscriptions.wire_text());
@@ -531,6 +706,7 @@ impl Client {
             subject,
             queue,
             self.opts.headers,
+            self.auth.permissions.clone(),
         )));
         if self
             .server
@@ -563,6 +739,30 @@ impl Client {
         self.ok();
     }
 
+    /// Whether this client may publish to `subject` (its permissions, or a response right
+    /// granted by a request it received).
+    fn may_publish(&mut self, subject: &Bytes) -> bool {
+        let Some(perms) = self.auth.permissions.clone() else {
+            return true;
+        };
+        let Some(rules) = perms.publish.as_ref() else {
+            return true;
+        };
+        let allowed = match self.auth.publish_cache.get(subject) {
+            Some(&a) => a,
+            None => {
+                let a = rules.allows_publish(subject);
+                if self.auth.publish_cache.len() >= PUBLISH_CACHE_CAPACITY {
+                    self.auth.publish_cache.clear();
+                }
+                self.auth.publish_cache.insert(subject.clone(), a);
+                a
+            }
+        };
+        allowed
+            || (perms.allow_responses.is_some() && self.shared.use_response(subject, self.last_now))
+    }
+
     /// Removes a subscription from the index (once, whoever calls first).
     fn retire(&self, sub: &SubRef) {
         retire(&self.server, sub);
@@ -585,6 +785,8 @@ impl Client {
         let mut info = self.server.info().clone();
         info.client_id = Some(self.shared.cid);
         info.client_ip = Some(self.shared.peer.ip().to_string());
+        info.auth_required = self.server.config().auth.is_required();
+        info.nonce = self.auth.nonce.clone();
         self.queue_own(|buf| encode::info(buf, &info));
     }
 

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::auth::AuthConfig;
+
 /// Options of one server, with the reference server's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
@@ -37,6 +39,8 @@ pub struct ServerConfig {
     pub trace: bool,
     /// Longest payload shown in a trace line (0: all of it).
     pub max_traced_msg_len: usize,
+    /// Who may connect and what they may do.
+    pub auth: AuthConfig,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +62,7 @@ impl Default for ServerConfig {
             max_closed_clients: 10_000,
             trace: false,
             max_traced_msg_len: 0,
+            auth: AuthConfig::default(),
         }
     }
 }

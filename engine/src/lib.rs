@@ -33,6 +33,7 @@
 //! consumer and its writer is told to close.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod client;
 pub mod client_info;
 pub mod close;

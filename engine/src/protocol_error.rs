@@ -26,6 +26,12 @@ pub enum ProtocolError {
     /// No PONG to `ping_max` PINGs.
     #[error("Stale Connection")]
     StaleConnection,
+    /// Missing or wrong credentials.
+    #[error("Authorization Violation")]
+    AuthorizationViolation,
+    /// No valid CONNECT within the auth timeout.
+    #[error("Authentication Timeout")]
+    AuthenticationTimeout,
 }
 
 impl ProtocolError {
@@ -37,6 +43,8 @@ impl ProtocolError {
             ProtocolError::MaxSubscriptions => "Maximum Subscriptions Exceeded",
             ProtocolError::MaxConnections => "maximum connections exceeded",
             ProtocolError::StaleConnection => "Stale Connection",
+            ProtocolError::AuthorizationViolation => "Authorization Violation",
+            ProtocolError::AuthenticationTimeout => "Authentication Timeout",
         }
     }
 
@@ -45,6 +53,8 @@ impl ProtocolError {
         match self {
             ProtocolError::MaxConnections => Some(CloseReason::MaxConnectionsExceeded),
             ProtocolError::StaleConnection => Some(CloseReason::StaleConnection),
+            ProtocolError::AuthorizationViolation => Some(CloseReason::AuthenticationViolation),
+            ProtocolError::AuthenticationTimeout => Some(CloseReason::AuthenticationTimeout),
             ProtocolError::InvalidSubject
             | ProtocolError::InvalidPublishSubject
             | ProtocolError::MaxSubscriptions => None,

@@ -60,6 +60,7 @@ pub struct Server {
     closed: Mutex<VecDeque<ClosedClient>>,
     next_cid: AtomicU64,
     rng_seed: u64,
+    nonce_key: [u8; 32],
     shutting_down: AtomicBool,
     /// Counters.
     pub stats: ServerStats,
@@ -72,6 +73,15 @@ fn public_key(prefix: nkeys::KeyPairType, raw: [u8; 32]) -> String {
         Ok(kp) => kp.public_key(),
         Err(_) => String::from("NSERVER"),
     }
+}
+
+/// A key for nonces, derived from (not equal to) the identity seed.
+fn nonce_key(identity: &[u8; 32]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"nats-nonce-key");
+    h.update(identity);
+    h.finalize().into()
 }
 
 impl Server {
@@ -100,10 +110,16 @@ impl Server {
             closed: Mutex::new(VecDeque::new()),
             next_cid: AtomicU64::new(1),
             rng_seed: seed.rng,
+            nonce_key: nonce_key(&seed.identity),
             shutting_down: AtomicBool::new(false),
             stats: ServerStats::default(),
             start: now,
         })
+    }
+
+    /// The nonce INFO carries for connection `cid` (NKEY authentication).
+    pub(crate) fn nonce_for(&self, cid: u64) -> String {
+        crate::auth::nonce_for(&self.nonce_key, cid)
     }
 
     /// The options in force.

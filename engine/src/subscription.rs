@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::auth::Permissions;
 use crate::client::ClientShared;
 
 /// A subscription: who gets the messages (its client's outbound queue), under which sid.
@@ -20,6 +21,9 @@ pub struct Subscription {
     pub queue: Option<Bytes>,
     /// Whether the client understands headers (else HMSG is sent as MSG without them).
     pub headers: bool,
+    /// The owner's permissions (subscribe deny lists apply to each delivery; response rights
+    /// are granted from them).
+    pub permissions: Option<Arc<Permissions>>,
     /// Auto-unsubscribe limit (0: none).
     max: AtomicU64,
     /// Messages delivered so far (counted only while a limit is set).
@@ -41,12 +45,14 @@ pub enum Delivery {
 
 impl Subscription {
     /// A subscription with no auto-unsubscribe limit.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         client: Arc<ClientShared>,
         sid: Bytes,
         subject: Bytes,
         queue: Option<Bytes>,
         headers: bool,
+        permissions: Option<Arc<Permissions>>,
     ) -> Self {
         Subscription {
             client,
@@ -54,6 +60,7 @@ impl Subscription {
             subject,
             queue,
             headers,
+            permissions,
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             closed: AtomicBool::new(false),

@@ -1,0 +1,354 @@
+//! Authentication and permissions, without sockets. Each test is one attack or rule that must
+//! hold; expected texts are the reference's (nats-server 2.15.1).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use engine::auth::{AuthConfig, NkeyUser, Permissions, ResponseRules, Secret, SubjectRules, User};
+use engine::{Client, CloseReason, Server, ServerConfig, ServerSeed, Transmit};
+
+fn server(auth: AuthConfig) -> (Arc<Server>, Instant) {
+    let now = Instant::now();
+    let cfg = ServerConfig {
+        auth,
+        ..ServerConfig::default()
+    };
+    (
+        Server::new(
+            cfg,
+            ServerSeed {
+                identity: [3; 32],
+                rng: 1,
+            },
+            now,
+        ),
+        now,
+    )
+}
+
+fn peer() -> SocketAddr {
+    "127.0.0.1:40000".parse().unwrap()
+}
+
+fn drain(c: &Client) -> String {
+    let mut out = BytesMut::new();
+    let mut text = String::new();
+    for _ in 0..100 {
+        match c.shared().outbound.poll_transmit(&mut out, Waker::noop()) {
+            Transmit::Data => {
+                text.push_str(&String::from_utf8_lossy(&out));
+                out.clear();
+                c.shared().outbound.handle_written();
+            }
+            _ => break,
+        }
+    }
+    text
+}
+
+fn send(c: &mut Client, s: &str, now: Instant) {
+    let mut b = BytesMut::from(s.as_bytes());
+    c.handle_input(&mut b, now);
+}
+
+fn rules(allow: &[&str], deny: &[&str]) -> Option<SubjectRules> {
+    Some(SubjectRules {
+        allow: allow.iter().map(|s| s.to_string()).collect(),
+        deny: deny.iter().map(|s| s.to_string()).collect(),
+    })
+}
+
+fn user(name: &str, pw: &str, perms: Option<Permissions>) -> User {
+    User {
+        username: name.into(),
+        password: Secret::new(pw),
+        permissions: perms.map(Arc::new),
+    }
+}
+
+fn users(list: Vec<User>) -> AuthConfig {
+    AuthConfig {
+        users: list,
+        ..AuthConfig::default()
+    }
+}
+
+fn info_json(text: &str) -> serde_json::Value {
+    let line = text.split("\r\n").next().unwrap();
+    serde_json::from_str(line.trim_start_matches("INFO ").trim_end()).unwrap()
+}
+
+/// Connects as `user`/`pass`; returns the client and what it was sent after INFO.
+fn login(s: &Arc<Server>, now: Instant, user: &str, pass: &str) -> (Client, String) {
+    let mut c = s.accept(peer(), now);
+    drain(&c);
+    send(
+        &mut c,
+        &format!(
+            "CONNECT {{\"verbose\":false,\"user\":\"{user}\",\"pass\":\"{pass}\"}}\r\nPING\r\n"
+        ),
+        now,
+    );
+    let out = drain(&c);
+    (c, out)
+}
+
+#[test]
+fn info_says_auth_required_without_nonce_for_passwords() {
+    let (s, now) = server(users(vec![user("a", "b", None)]));
+    let c = s.accept(peer(), now);
+    let info = info_json(&drain(&c));
+    assert_eq!(info["auth_required"], true);
+    assert!(info.get("nonce").is_none());
+}
+
+#[test]
+fn right_password_gets_in() {
+    let (s, now) = server(users(vec![user("a", "b", None)]));
+    let (c, out) = login(&s, now, "a", "b");
+    assert_eq!(out, "PONG\r\n");
+    assert_eq!(c.close_reason(), None);
+}
+
+#[test]
+fn wrong_password_is_refused_and_closed() {
+    let (s, now) = server(users(vec![user("a", "b", None)]));
+    let (c, out) = login(&s, now, "a", "x");
+    assert_eq!(out, "-ERR 'Authorization Violation'\r\n");
+    assert_eq!(c.close_reason(), Some(CloseReason::AuthenticationViolation));
+}
+
+#[test]
+fn unknown_user_and_other_users_password_are_refused() {
+    let (s, now) = server(users(vec![user("a", "b", None), user("c", "d", None)]));
+    assert_eq!(
+        login(&s, now, "z", "b").1,
+        "-ERR 'Authorization Violation'\r\n"
+    );
+    assert_eq!(
+        login(&s, now, "a", "d").1,
+        "-ERR 'Authorization Violation'\r\n"
+    );
+}
+
+#[test]
+fn missing_credentials_are_refused() {
+    let (s, now) = server(users(vec![user("a", "b", None)]));
+    let mut c = s.accept(peer(), now);
+    drain(&c);
+    send(&mut c, "CONNECT {\"verbose\":false}\r\nPING\r\n", now);
+    assert_eq!(drain(&c), "-ERR 'Authorization Violation'\r\n");
+}
+
+#[test]
+fn ops_before_connect_are_refused() {
+    let (s, now) = server(users(vec![user("a", "b", None)]));
+    let mut c = s.accept(peer(), now);
+    drain(&c);
+    send(&mut c, "SUB > 1\r\n", now);
+    assert_eq!(drain(&c), "-ERR 'Authorization Violation'\r\n");
+    assert!(c.close_reason().is_some());
+    assert_eq!(s.num_subscriptions(), 0);
+}
+
+#[test]
+fn bcrypt_passwords() {
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let (s, now) = server(users(vec![user("a", &hash, None)]));
+    assert_eq!(login(&s, now, "a", "s3cret").1, "PONG\r\n");
+    assert_eq!(
+        login(&s, now, "a", "s3cre").1,
+        "-ERR 'Authorization Violation'\r\n"
+    );
+    // The hash itself is not a password.
+    assert_eq!(
+        login(&s, now, "a", &hash.replace('$', "\\u0024")).1,
+        "-ERR 'Authorization Violation'\r\n"
+    );
+}
+
+#[test]
+fn token_auth_and_no_reuse_as_password() {
+    let (s, now) = server(AuthConfig {
+        token: Some(Secret::new("tok")),
+        ..AuthConfig::default()
+    });
+    let mut c = s.accept(peer(), now);
+    drain(&c);
+    send(
+        &mut c,
+        "CONNECT {\"verbose\":false,\"auth_token\":\"tok\"}\r\nPING\r\n",
+        now,
+    );
+    assert_eq!(drain(&c), "PONG\r\n");
+    assert_eq!(
+        login(&s, now, "tok", "tok").1,
+        "-ERR 'Authorization Violation'\r\n"
+    );
+}
+
+#[test]
+fn auth_timeout() {
+    let (s, now) = server(users(vec![user("a", "b", None)]));
+    let mut c = s.accept(peer(), now);
+    drain(&c);
+    let at = c.poll_timeout().unwrap();
+    assert_eq!(at, now + Duration::from_secs(2));
+    c.handle_timeout(at);
+    assert_eq!(drain(&c), "-ERR 'Authentication Timeout'\r\n");
+    assert_eq!(c.close_reason(), Some(CloseReason::AuthenticationTimeout));
+}
+
+#[test]
+fn nkey_nonce_signed_and_not_replayable() {
+    let kp = nkeys::KeyPair::new_from_raw(nkeys::KeyPairType::User, [5; 32]).unwrap();
+    let (s, now) = server(AuthConfig {
+        nkeys: vec![NkeyUser {
+            public_key: kp.public_key(),
+            permissions: None,
+        }],
+        ..AuthConfig::default()
+    });
+    let mut c = s.accept(peer(), now);
+    let info = info_json(&drain(&c));
+    let nonce = info["nonce"].as_str().unwrap().to_string();
+    let sig = data_encoding::BASE64URL_NOPAD.encode(&kp.sign(nonce.as_bytes()).unwrap());
+    let connect = format!(
+        "CONNECT {{\"verbose\":false,\"nkey\":\"{}\",\"sig\":\"{sig}\"}}\r\nPING\r\n",
+        kp.public_key()
+    );
+    send(&mut c, &connect, now);
+    assert_eq!(drain(&c), "PONG\r\n");
+    // The same signature on another connection (another nonce) is refused.
+    let mut c2 = s.accept(peer(), now);
+    let info2 = info_json(&drain(&c2));
+    assert_ne!(info2["nonce"], info["nonce"]);
+    send(&mut c2, &connect, now);
+    assert_eq!(drain(&c2), "-ERR 'Authorization Violation'\r\n");
+}
+
+fn restricted() -> Permissions {
+    Permissions {
+        publish: rules(&["foo.*"], &["foo.secret"]),
+        subscribe: rules(&["foo.>", "jobs.* workers"], &["foo.hidden"]),
+        allow_responses: None,
+    }
+}
+
+#[test]
+fn publish_permissions_keep_the_connection() {
+    let (s, now) = server(users(vec![
+        user("a", "b", Some(restricted())),
+        user("spy", "x", None),
+    ]));
+    let (mut spy, _) = login(&s, now, "spy", "x");
+    send(&mut spy, "SUB > 1\r\n", now);
+    let (mut a, _) = login(&s, now, "a", "b");
+    send(
+        &mut a,
+        "PUB foo.x 1\r\na\r\nPUB bar 1\r\na\r\nPUB foo.secret 1\r\na\r\nPING\r\n",
+        now,
+    );
+    assert_eq!(
+        drain(&a),
+        "-ERR 'Permissions Violation for Publish to \"bar\"'\r\n-ERR 'Permissions Violation for Publish to \"foo.secret\"'\r\nPONG\r\n"
+    );
+    assert_eq!(drain(&spy), "MSG foo.x 1 1\r\na\r\n");
+    assert_eq!(a.close_reason(), None);
+}
+
+#[test]
+fn subscribe_permissions_block_wildcard_escalation() {
+    let (s, now) = server(users(vec![user("a", "b", Some(restricted()))]));
+    let (mut a, _) = login(&s, now, "a", "b");
+    send(
+        &mut a,
+        "SUB > 1\r\nSUB foo.* 2\r\nSUB jobs.a 3\r\nSUB jobs.a workers 4\r\nSUB jobs.a other 5\r\nSUB foo.hidden 6\r\nSUB * 7\r\nPING\r\n",
+        now,
+    );
+    assert_eq!(
+        drain(&a),
+        concat!(
+            "-ERR 'Permissions Violation for Subscription to \">\"'\r\n",
+            "-ERR 'Permissions Violation for Subscription to \"jobs.a\"'\r\n",
+            "-ERR 'Permissions Violation for Subscription to \"jobs.a\" using queue \"other\"'\r\n",
+            "-ERR 'Permissions Violation for Subscription to \"foo.hidden\"'\r\n",
+            "-ERR 'Permissions Violation for Subscription to \"*\"'\r\n",
+            "PONG\r\n"
+        )
+    );
+    assert_eq!(s.num_subscriptions(), 2);
+}
+
+#[test]
+fn denied_subjects_never_reach_an_allowed_wildcard() {
+    let (s, now) = server(users(vec![
+        user("a", "b", Some(restricted())),
+        user("p", "p", None),
+    ]));
+    let (mut a, _) = login(&s, now, "a", "b");
+    send(&mut a, "SUB foo.* 1\r\n", now);
+    let (mut p, _) = login(&s, now, "p", "p");
+    send(
+        &mut p,
+        "PUB foo.hidden 1\r\nx\r\nPUB foo.ok 1\r\ny\r\n",
+        now,
+    );
+    assert_eq!(drain(&a), "MSG foo.ok 1 1\r\ny\r\n");
+}
+
+#[test]
+fn allow_responses_lets_a_service_answer_once() {
+    let service = Permissions {
+        publish: rules(&["none"], &[]),
+        subscribe: rules(&["svc"], &[]),
+        allow_responses: Some(ResponseRules {
+            max: 1,
+            expires_ms: 0,
+        }),
+    };
+    let (s, now) = server(users(vec![
+        user("svc", "s", Some(service)),
+        user("cli", "c", None),
+    ]));
+    let (mut svc, _) = login(&s, now, "svc", "s");
+    send(&mut svc, "SUB svc 1\r\n", now);
+    let (mut cli, _) = login(&s, now, "cli", "c");
+    send(
+        &mut cli,
+        "SUB _INBOX.9 1\r\nPUB svc _INBOX.9 1\r\nq\r\n",
+        now,
+    );
+    assert_eq!(drain(&svc), "MSG svc 1 _INBOX.9 1\r\nq\r\n");
+    send(
+        &mut svc,
+        "PUB _INBOX.9 1\r\nr\r\nPUB _INBOX.9 1\r\nr\r\nPUB _INBOX.other 1\r\nr\r\n",
+        now,
+    );
+    assert_eq!(drain(&cli), "MSG _INBOX.9 1 1\r\nr\r\n");
+    assert_eq!(
+        drain(&svc),
+        "-ERR 'Permissions Violation for Publish to \"_INBOX.9\"'\r\n-ERR 'Permissions Violation for Publish to \"_INBOX.other\"'\r\n"
+    );
+}
+
+#[test]
+fn no_auth_user_gets_its_permissions() {
+    let mut cfg = users(vec![user("guest", "g", Some(restricted()))]);
+    cfg.no_auth_user = Some("guest".into());
+    let (s, now) = server(cfg);
+    let mut c = s.accept(peer(), now);
+    drain(&c);
+    send(
+        &mut c,
+        "CONNECT {\"verbose\":false}\r\nPUB bar 0\r\n\r\nPING\r\n",
+        now,
+    );
+    assert_eq!(
+        drain(&c),
+        "-ERR 'Permissions Violation for Publish to \"bar\"'\r\nPONG\r\n"
+    );
+}
