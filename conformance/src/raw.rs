@@ -77,6 +77,12 @@ impl RawClient {
         crate::normalize::info_json(&self.info)
     }
 
+    /// Gives up the client and returns its socket (e.g. to drain it with
+    /// plain reads). Bytes already buffered by the client are dropped.
+    pub fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+
     /// Whether the server has closed the connection.
     pub fn is_closed(&self) -> bool {
         self.closed

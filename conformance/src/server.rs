@@ -29,7 +29,38 @@ pub struct ServerProcess {
     port: u16,
     binary: PathBuf,
     args: Vec<String>,
-    log: Arc<Mutex<Vec<String>>>,
+    log: ServerLog,
+}
+
+/// Shared, growing copy of a server's stdout and stderr lines; stays
+/// readable after the process is gone.
+#[derive(Debug, Clone, Default)]
+pub struct ServerLog {
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl ServerLog {
+    /// The lines captured so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .map(|lines| lines.clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits (bounded) until a line contains `needle`; returns whether one did.
+    pub fn wait_for(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.lines().iter().any(|line| line.contains(needle)) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(POLL);
+        }
+    }
 }
 
 impl ServerProcess {
@@ -72,12 +103,12 @@ impl ServerProcess {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("spawn failed: {e}"))?;
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = ServerLog::default();
         if let Some(stderr) = child.stderr.take() {
-            collect_lines(stderr, Arc::clone(&log));
+            collect_lines(stderr, Arc::clone(&log.lines));
         }
         if let Some(stdout) = child.stdout.take() {
-            collect_lines(stdout, Arc::clone(&log));
+            collect_lines(stdout, Arc::clone(&log.lines));
         }
         let mut server = ServerProcess {
             child,
@@ -165,24 +196,17 @@ impl ServerProcess {
 
     /// Lines the server wrote to stderr/stdout so far.
     pub fn log_lines(&self) -> Vec<String> {
-        self.log
-            .lock()
-            .map(|lines| lines.clone())
-            .unwrap_or_default()
+        self.log.lines()
+    }
+
+    /// A handle on the log that outlives the process (e.g. across `stop`).
+    pub fn log_handle(&self) -> ServerLog {
+        self.log.clone()
     }
 
     /// Waits (bounded) until a log line contains `needle`; returns whether it did.
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if self.log_lines().iter().any(|line| line.contains(needle)) {
-                return true;
-            }
-            if Instant::now() >= deadline {
-                return false;
-            }
-            thread::sleep(POLL);
-        }
+        self.log.wait_for(needle, timeout)
     }
 
     /// Sends SIGTERM and waits (bounded) for the process to exit; kills it

@@ -94,6 +94,7 @@ transcripts!(
     queue_group_single_member,
     split_control_line,
     split_payload,
+    sub_duplicate_sid,
     sub_queue_and_sid_too_many_args,
     sub_without_sid,
     tabs_as_separators,
