@@ -26,7 +26,8 @@ pub enum ClientOp {
         subject: Bytes,
         /// Optional reply subject.
         reply: Option<Bytes>,
-        /// The raw header block, `NATS/1.0...\r\n\r\n` included.
+        /// The raw header block exactly as sent (the reference does not validate it). Empty
+        /// when the header size is 0: the reference then delivers a plain `MSG`.
         headers: Bytes,
         /// Message payload (after the header block).
         payload: Bytes,
@@ -44,7 +45,9 @@ pub enum ClientOp {
     Unsub {
         /// Subscription id.
         sid: Bytes,
-        /// Auto-unsubscribe after this many messages in total.
+        /// Auto-unsubscribe after this many messages in total. `None` when absent or not a
+        /// number; the reference unsubscribes at once for `None`, `Some(0)`, or a max not
+        /// above the count already delivered.
         max: Option<u64>,
     },
     /// `PING`.

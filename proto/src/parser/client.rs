@@ -124,36 +124,21 @@ impl ClientParser {
                 }
                 State::Separators(verb) => {
                     let verb = *verb;
-                    let n = buf.iter().take_while(|&&b| is_space(b)).count();
-                    buf.advance(n);
-                    if buf.is_empty() {
-                        Step::NeedMore
-                    } else {
-                        Step::Next(State::Argument(verb, LineScan::default()))
-                    }
+                    self.separators(buf, verb)
                 }
                 State::Argument(verb, scan) => {
-                    let verb = *verb;
-                    match scan.find_end(buf) {
-                        None if scan.arg_len(buf.len()) > self.limits.max_control_line => {
-                            Step::Fail(ParseError::MaxControlLine, buf.len())
-                        }
-                        None => Step::NeedMore,
-                        Some(lf) => {
-                            let arg_len = scan.arg_len(lf);
-                            if arg_len > self.limits.max_control_line {
-                                Step::Fail(ParseError::MaxControlLine, lf + 1)
-                            } else {
-                                self.argument(buf, verb, lf, arg_len)
-                            }
-                        }
-                    }
+                    let (verb, scan) = (*verb, *scan);
+                    self.scan_argument(buf, verb, scan)
                 }
                 State::Payload(pending) => payload(buf, pending),
             };
             match step {
                 Step::NeedMore => return Ok(None),
                 Step::Next(state) => self.state = state,
+                Step::Wait(state) => {
+                    self.state = state;
+                    return Ok(None);
+                }
                 Step::Done(op) => {
                     self.state = State::Start;
                     if op.is_some() {
@@ -190,16 +175,46 @@ impl ClientParser {
             }
             AfterName::SeparatorOptional => {
                 buf.advance(len);
-                Step::Next(State::Separators(verb))
+                self.separators(buf, verb)
             }
             AfterName::SeparatorRequired => match buf.get(len) {
                 None => Step::NeedMore,
                 Some(&b) if is_space(b) => {
                     buf.advance(len + 1);
-                    Step::Next(State::Separators(verb))
+                    self.separators(buf, verb)
                 }
                 Some(_) => Step::Fail(ParseError::UnknownOp, line_or_all(buf)),
             },
+        }
+    }
+
+    /// Skips the spaces and tabs before an argument, then reads it as far as it has come.
+    fn separators(&mut self, buf: &mut BytesMut, verb: Verb) -> Step {
+        let n = buf.iter().take_while(|&&b| is_space(b)).count();
+        buf.advance(n);
+        if buf.is_empty() {
+            Step::Wait(State::Separators(verb))
+        } else {
+            self.scan_argument(buf, verb, LineScan::default())
+        }
+    }
+
+    /// Looks for the end of the argument at the front of `buf`, enforcing
+    /// `max_control_line` on what has arrived; handles the line once it is whole.
+    fn scan_argument(&mut self, buf: &mut BytesMut, verb: Verb, mut scan: LineScan) -> Step {
+        match scan.find_end(buf) {
+            None if scan.arg_len(buf.len()) > self.limits.max_control_line => {
+                Step::Fail(ParseError::MaxControlLine, buf.len())
+            }
+            None => Step::Wait(State::Argument(verb, scan)),
+            Some(lf) => {
+                let arg_len = scan.arg_len(lf);
+                if arg_len > self.limits.max_control_line {
+                    Step::Fail(ParseError::MaxControlLine, lf + 1)
+                } else {
+                    self.argument(buf, verb, lf, arg_len)
+                }
+            }
         }
     }
 
@@ -346,6 +361,8 @@ enum Step {
     NeedMore,
     /// Move to this state and keep going.
     Next(State),
+    /// Move to this state and wait for bytes.
+    Wait(State),
     /// An op is complete (`None`: one that yields nothing, like `+OK`).
     Done(Option<ClientOp>),
     /// Reject the op, dropping this many bytes of it.
