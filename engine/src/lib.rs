@@ -37,6 +37,7 @@ pub mod auth;
 pub mod client;
 pub mod client_info;
 pub mod close;
+pub mod conf;
 pub mod config;
 pub mod monitor;
 pub mod outbound;
