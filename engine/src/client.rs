@@ -27,8 +27,8 @@ use crate::{CloseReason, ProtocolError};
 /// Capacity of the per-connection subject match cache.
 const MATCH_CACHE_CAPACITY: usize = 1024;
 
-/// The header block of a "no responders" status message.
-const NO_RESPONDERS_HEADER: &[u8] = b"NATS/1.0 503\r\n\r\n";
+/// The status line of a "no responders" message (a `Nats-Subject` header follows).
+const NO_RESPONDERS_STATUS: &[u8] = b"NATS/1.0 503\r\n";
 
 /// The part of a client other connections reach: its id and outbound queue.
 #[derive(Debug)]
@@ -195,6 +195,8 @@ pub struct Client {
     trace: bool,
     /// Authentication state and what this connection may do.
     auth: AuthState,
+    /// Send the connected-client INFO at the end of this batch.
+    info_after_batch: bool,
 }
 
 /// Authentication progress and the permissions of the identity the client runs as.
@@ -262,6 +264,7 @@ impl Client {
             log: Vec::new(),
             trace: cfg.trace,
             auth: AuthState::default(),
+            info_after_batch: false,
             server,
             shared,
         };
@@ -467,6 +470,11 @@ impl Client {
     }
 
     fn process_connect(&mut self, info: Box<ConnectInfo>) {
+        if let Some(err) = connect_error(&info) {
+            self.send_err(err.wire_text());
+            self.close(err.close_reason().unwrap_or(CloseReason::ProtocolViolation));
+            return;
+        }
         if self.auth.pending {
             match self
                 .server
@@ -496,6 +504,9 @@ impl Client {
             no_responders: info.no_responders && info.headers,
         };
         self.connected = true;
+        // Clients that speak protocol 1 get an updated INFO once connected (after the rest of
+        // this batch, like the reference).
+        self.info_after_batch = info.protocol >= 1;
         self.shared.connect.set(Arc::new((*info).clone()));
         self.connect = Some(info);
         self.ok();
@@ -536,7 +547,7 @@ impl Client {
         let delivered = self.deliver(&subject, reply.as_deref(), hdr, &payload);
         if !delivered && self.opts.no_responders {
             if let Some(reply) = reply.as_deref() {
-                self.send_no_responders(reply);
+                self.send_no_responders(&subject, reply);
             }
         }
     }
@@ -628,29 +639,32 @@ impl Client {
         ok
     }
 
-    /// Sends a 503 status message to this client's own subscriptions on `reply`.
-    fn send_no_responders(&mut self, reply: &[u8]) {
+    /// Sends a 503 status message (naming the subject nobody answered) to the first of this
+    /// client's own subscriptions matching `reply`, as the reference does.
+    fn send_no_responders(&mut self, subject: &[u8], reply: &[u8]) {
         let result = self.cache.get(&self.server.sublist, reply);
-        let own = result
+        let Some(sub) = result
             .plain
             .iter()
             .chain(result.queues.iter().flat_map(|g| g.members.iter()))
-            .filter(|s| Arc::ptr_eq(&s.client, &self.shared))
+            .find(|s| Arc::ptr_eq(&s.client, &self.shared) && !s.is_closed())
             .cloned()
-            .collect::<Vec<_>>();
-        for sub in own {
-            if sub.claim() == Delivery::Skip {
-                continue;
-            }
-            let queued = self
-                .shared
-                .outbound
-                .queue(Some(NO_RESPONDERS_HEADER.len()), |buf| {
-                    encode::hmsg(buf, reply, &sub.sid, None, NO_RESPONDERS_HEADER, &[]);
-                });
-            let me = self.shared.clone();
-            self.after_queue(&me, queued);
+        else {
+            return;
+        };
+        if sub.claim() == Delivery::Skip {
+            return;
         }
+        let mut header = BytesMut::with_capacity(NO_RESPONDERS_STATUS.len() + subject.len() + 20);
+        header.extend_from_slice(NO_RESPONDERS_STATUS);
+        header.extend_from_slice(b"Nats-Subject: ");
+        header.extend_from_slice(subject);
+        header.extend_from_slice(b"\r\n\r\n");
+        let queued = self.shared.outbound.queue(Some(header.len()), |buf| {
+            encode::hmsg(buf, reply, &sub.sid, None, &header, &[]);
+        });
+        let me = self.shared.clone();
+        self.after_queue(&me, queued);
     }
 
     fn process_sub(&mut self, subject: Bytes, queue: Option<Bytes>, sid: Bytes) {
@@ -778,6 +792,16 @@ impl Client {
         if let Some(reason) = reason {
             self.close(reason);
         }
+    }
+
+    /// Queues the INFO a protocol-1 client gets once its CONNECT was accepted.
+    fn send_connected_info(&mut self) {
+        let mut info = self.server.info().clone();
+        info.client_id = Some(self.shared.cid);
+        info.client_ip = Some(self.shared.peer.ip().to_string());
+        info.connect_info = true;
+        info.remote_account = Some(GLOBAL_ACCOUNT.to_string());
+        self.queue_own(|buf| encode::info(buf, &info));
     }
 
     /// Queues the INFO for this client.
@@ -959,6 +983,9 @@ impl Client {
 
     /// End of a batch of input: wake the writers of every queue written, publish counters.
     fn end_batch(&mut self) {
+        if std::mem::take(&mut self.info_after_batch) && self.closed.is_none() {
+            self.send_connected_info();
+        }
         self.flush_touched();
         use std::sync::atomic::Ordering::Relaxed;
         let stats = &self.server.stats;
@@ -995,6 +1022,22 @@ impl Client {
         x ^= x << 17;
         self.rng = x;
         x
+    }
+}
+
+/// The account clients belong to when no accounts are configured.
+pub const GLOBAL_ACCOUNT: &str = "$G";
+
+/// What the reference refuses in a CONNECT regardless of credentials.
+fn connect_error(info: &ConnectInfo) -> Option<ProtocolError> {
+    if !(0..=1).contains(&info.protocol) {
+        Some(ProtocolError::InvalidClientProtocol)
+    } else if info.no_responders && !info.headers {
+        Some(ProtocolError::NoRespondersRequiresHeaders)
+    } else if info.account.is_some() || info.new_account {
+        Some(ProtocolError::AuthorizationViolation)
+    } else {
+        None
     }
 }
 

@@ -32,6 +32,12 @@ pub enum ProtocolError {
     /// No valid CONNECT within the auth timeout.
     #[error("Authentication Timeout")]
     AuthenticationTimeout,
+    /// CONNECT with a protocol level other than 0 or 1.
+    #[error("invalid client protocol")]
+    InvalidClientProtocol,
+    /// CONNECT asking for no_responders without headers.
+    #[error("no responders requires headers support")]
+    NoRespondersRequiresHeaders,
 }
 
 impl ProtocolError {
@@ -45,6 +51,8 @@ impl ProtocolError {
             ProtocolError::StaleConnection => "Stale Connection",
             ProtocolError::AuthorizationViolation => "Authorization Violation",
             ProtocolError::AuthenticationTimeout => "Authentication Timeout",
+            ProtocolError::InvalidClientProtocol => "invalid client protocol",
+            ProtocolError::NoRespondersRequiresHeaders => "no responders requires headers support",
         }
     }
 
@@ -55,6 +63,9 @@ impl ProtocolError {
             ProtocolError::StaleConnection => Some(CloseReason::StaleConnection),
             ProtocolError::AuthorizationViolation => Some(CloseReason::AuthenticationViolation),
             ProtocolError::AuthenticationTimeout => Some(CloseReason::AuthenticationTimeout),
+            ProtocolError::InvalidClientProtocol | ProtocolError::NoRespondersRequiresHeaders => {
+                Some(CloseReason::ProtocolViolation)
+            }
             ProtocolError::InvalidSubject
             | ProtocolError::InvalidPublishSubject
             | ProtocolError::MaxSubscriptions => None,

@@ -181,12 +181,13 @@ fn no_responders_status_to_requester() {
     );
     send(
         &mut c,
-        "SUB _INBOX.1 7\r\nPUB nobody _INBOX.1 0\r\n\r\n",
+        "SUB _INBOX.* 6\r\nSUB _INBOX.1 7\r\nPUB nobody _INBOX.1 0\r\n\r\n",
         now,
     );
+    // One status message, naming the subject, to the first own subscription in match order.
     assert_eq!(
         drain(&c),
-        "HMSG _INBOX.1 7 16 16\r\nNATS/1.0 503\r\n\r\n\r\n"
+        "HMSG _INBOX.1 7 38 38\r\nNATS/1.0 503\r\nNats-Subject: nobody\r\n\r\n\r\n"
     );
 }
 
@@ -438,4 +439,43 @@ fn trace_lines_like_the_reference() {
             format!("{q}->> [PONG]"),
         ]
     );
+}
+
+#[test]
+fn connect_rules_of_the_reference() {
+    let (s, now) = server();
+    for (connect, err) in [
+        (r#"{"protocol":2}"#, "invalid client protocol"),
+        (
+            r#"{"no_responders":true}"#,
+            "no responders requires headers support",
+        ),
+        (r#"{"account":"x"}"#, "Authorization Violation"),
+    ] {
+        let mut c = s.accept(peer(), now);
+        drain(&c);
+        send(&mut c, &format!("CONNECT {connect}\r\nPING\r\n"), now);
+        assert_eq!(drain(&c), format!("-ERR '{err}'\r\n"), "{connect}");
+        assert!(c.close_reason().is_some());
+    }
+}
+
+#[test]
+fn protocol_one_clients_get_info_after_the_batch() {
+    let (s, now) = server();
+    let mut c = s.accept(peer(), now);
+    drain(&c);
+    send(
+        &mut c,
+        "CONNECT {\"verbose\":false,\"protocol\":1}\r\nPING\r\n",
+        now,
+    );
+    let out = drain(&c);
+    let (pong, info) = out.split_once("\r\n").unwrap();
+    assert_eq!(pong, "PONG");
+    assert!(
+        info.starts_with("INFO {") && info.contains("\"connect_info\":true"),
+        "{info}"
+    );
+    assert!(info.contains("\"remote_account\":\"$G\""), "{info}");
 }
