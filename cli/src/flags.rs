@@ -50,7 +50,6 @@ use Kind::{Bool, Value};
 use Support::{NotYet, Yes};
 
 const CONFIG: Support = NotYet("configuration files");
-const MONITORING: Support = NotYet("HTTP monitoring");
 const CLUSTER: Support = NotYet("clustering");
 const TLS: Support = NotYet("TLS");
 const JETSTREAM: Support = NotYet("JetStream");
@@ -63,8 +62,8 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["p", "port"], "port", Value, Yes),
     spec(&["n", "name", "server_name"], "name", Value, Yes),
     spec(&["P", "pid"], "pid", Value, Yes),
-    spec(&["m", "http_port"], "http_port", Value, MONITORING),
-    spec(&["ms", "https_port"], "https_port", Value, MONITORING),
+    spec(&["m", "http_port"], "http_port", Value, Yes),
+    spec(&["ms", "https_port"], "https_port", Value, TLS),
     spec(&["c", "config"], "config", Value, CONFIG),
     spec(&["t"], "t", Bool, CONFIG),
     spec(&["sl", "signal"], "signal", Value, SIGNALS),
@@ -151,6 +150,8 @@ pub struct Flags {
     pub name: Option<String>,
     /// `-P/--pid`.
     pub pid_file: Option<PathBuf>,
+    /// `-m/--http_port`: monitoring port (`-1`: any free port, `0`: off).
+    pub http_port: Option<i32>,
     /// `--ports_file_dir`.
     pub ports_file_dir: Option<PathBuf>,
     /// `-l/--log`.
@@ -309,6 +310,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
     flags.port = last_value(&mut p, "--port", "p")?;
     flags.name = last_value(&mut p, "--name", "n")?;
     flags.pid_file = last_value(&mut p, "--pid", "P")?;
+    flags.http_port = last_value(&mut p, "--http_port", "m")?;
     flags.ports_file_dir = last_value(&mut p, "--ports_file_dir", "ports_file_dir")?;
     flags.log_file = last_value(&mut p, "--log", "l")?;
     flags.user = last_value(&mut p, "--user", "user")?;

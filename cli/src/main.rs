@@ -2,6 +2,7 @@
 
 mod flags;
 mod logger;
+mod monitor;
 mod runtime;
 mod usage;
 
@@ -122,6 +123,8 @@ fn run(flags: Flags) -> Result<(), String> {
     let server = Server::new(config, server_seed, Instant::now());
     log::info!("  Name:     {}", server.name());
     log::info!("  ID:       {}", server.id());
+    let monitor = start_monitor(&flags, &server)?;
+    let monitor_port = monitor.as_ref().map(|m| m.local_addr().port());
     log::info!(
         "Listening for client connections on {}",
         host_port(&server.config().host, local.port())
@@ -132,16 +135,40 @@ fn run(flags: Flags) -> Result<(), String> {
             .map_err(|e| format!("Could not write pidfile: {e}"))?;
     }
     let ports_file = match &flags.ports_file_dir {
-        Some(dir) => Some(write_ports_file(dir, &server.config().host, local.port())?),
+        Some(dir) => Some(write_ports_file(
+            dir,
+            &server.config().host,
+            local.port(),
+            monitor_port,
+        )?),
         None => None,
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let result = runtime::serve(server, listener, threads, || log::info!("Server is ready"));
+    if let Some(m) = monitor {
+        m.shutdown();
+    }
     for p in pid_file.iter().chain(ports_file.iter()) {
         let _ = std::fs::remove_file(p);
     }
     log::info!("Server Exiting..");
     result.map_err(|e| e.to_string())
+}
+
+/// Starts HTTP monitoring when `-m` asks for it (`-1`: any free port, `0`: off) on the
+/// client host, as the reference does.
+fn start_monitor(
+    flags: &Flags,
+    server: &std::sync::Arc<Server>,
+) -> Result<Option<monitor::Monitor>, String> {
+    let port = match flags.http_port {
+        None | Some(0) => return Ok(None),
+        Some(p) if p < 0 => 0,
+        Some(p) => u16::try_from(p).map_err(|_| format!("invalid monitor port {p}"))?,
+    };
+    monitor::start(server.clone(), &server.config().host, port)
+        .map(Some)
+        .map_err(|e| format!("Can't start monitoring: {e}"))
 }
 
 /// `host:port`, with brackets around IPv6 hosts.
@@ -153,8 +180,14 @@ fn host_port(host: &str, port: u16) -> String {
     }
 }
 
-/// Writes `<dir>/<executable>_<pid>.ports` with the client URLs, as the reference does.
-fn write_ports_file(dir: &Path, host: &str, port: u16) -> Result<PathBuf, String> {
+/// Writes `<dir>/<executable>_<pid>.ports` with the client and monitoring URLs, as the
+/// reference does.
+fn write_ports_file(
+    dir: &Path,
+    host: &str,
+    port: u16,
+    monitor_port: Option<u16>,
+) -> Result<PathBuf, String> {
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
@@ -165,12 +198,19 @@ fn write_ports_file(dir: &Path, host: &str, port: u16) -> Result<PathBuf, String
     } else {
         host
     };
-    let body = ports_json(&format!("nats://{}", host_port(host, port)));
+    let monitoring = monitor_port.map(|p| format!("http://{}", host_port(host, p)));
+    let body = ports_json(
+        &format!("nats://{}", host_port(host, port)),
+        monitoring.as_deref(),
+    );
     std::fs::write(&path, body).map_err(|e| format!("Error writing ports file: {e}"))?;
     Ok(path)
 }
 
-/// `{"nats":["<url>"]}` (monitoring URLs join once monitoring exists).
-fn ports_json(url: &str) -> String {
-    format!("{{\"nats\":[\"{url}\"]}}")
+/// `{"nats":["<url>"]}`, plus `"monitoring":["<url>"]` when monitoring runs.
+fn ports_json(url: &str, monitoring: Option<&str>) -> String {
+    match monitoring {
+        Some(m) => format!("{{\"nats\":[\"{url}\"],\"monitoring\":[\"{m}\"]}}"),
+        None => format!("{{\"nats\":[\"{url}\"]}}"),
+    }
 }
