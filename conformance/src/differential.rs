@@ -39,7 +39,8 @@ pub fn load(name: &str) -> Result<Transcript, String> {
 
 /// Runs a transcript on a fresh server started from `binary`.
 pub fn run_on(binary: &Path, transcript: &Transcript) -> Result<Outcome, String> {
-    let server = ServerProcess::start(binary, &[]);
+    let args: Vec<&str> = transcript.server_args.iter().map(String::as_str).collect();
+    let server = ServerProcess::start(binary, &args);
     run(transcript, &server.addr()).map_err(|e| format!("{}: {e}", binary.display()))
 }
 

@@ -4,6 +4,8 @@
 //! ignored. Connection names are single words chosen by the author.
 //!
 //! ```text
+//! args <words>       extra server command-line arguments (before any other
+//!                    directive; e.g. `args --user a --pass b`)
 //! connect A          open connection A and record its INFO
 //! send A <bytes>     send escaped bytes (see `escape`) on A
 //! sleep <ms>         pause, e.g. between chunks of one operation
@@ -47,6 +49,8 @@ pub enum Step {
 pub struct Transcript {
     /// Name (the file stem).
     pub name: String,
+    /// Extra command-line arguments for the servers (`args` directive).
+    pub server_args: Vec<String>,
     /// Steps with the line they came from.
     pub steps: Vec<(usize, Step)>,
 }
@@ -55,10 +59,21 @@ impl Transcript {
     /// Parses transcript text.
     pub fn parse(name: &str, text: &str) -> Result<Transcript, HarnessError> {
         let mut steps = Vec::new();
+        let mut server_args = Vec::new();
         for (index, line) in text.lines().enumerate() {
             let number = index + 1;
             let line = line.trim_start();
             if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(args) = line.strip_prefix("args ") {
+                if !steps.is_empty() || !server_args.is_empty() {
+                    return Err(HarnessError::Transcript {
+                        line: number,
+                        message: "`args` must be the first directive, and only once".into(),
+                    });
+                }
+                server_args = args.split_whitespace().map(str::to_string).collect();
                 continue;
             }
             let step = parse_step(line).map_err(|message| HarnessError::Transcript {
@@ -75,6 +90,7 @@ impl Transcript {
         }
         Ok(Transcript {
             name: name.to_string(),
+            server_args,
             steps,
         })
     }
@@ -177,6 +193,13 @@ mod tests {
                 Step::Expect("A".into(), "+OK\\r\\n <closed>".into()),
             ]
         );
+    }
+
+    #[test]
+    fn reads_server_args_first_only() {
+        let transcript = Transcript::parse("t", "args --user a --pass b\nconnect A\n").unwrap();
+        assert_eq!(transcript.server_args, ["--user", "a", "--pass", "b"]);
+        assert!(Transcript::parse("t", "connect A\nargs -D\n").is_err());
     }
 
     #[test]
