@@ -49,7 +49,6 @@ const fn spec(
 use Kind::{Bool, Value};
 use Support::{NotYet, Yes};
 
-const CONFIG: Support = NotYet("configuration files");
 const CLUSTER: Support = NotYet("clustering");
 const TLS: Support = NotYet("TLS");
 const JETSTREAM: Support = NotYet("JetStream");
@@ -64,8 +63,8 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["P", "pid"], "pid", Value, Yes),
     spec(&["m", "http_port"], "http_port", Value, Yes),
     spec(&["ms", "https_port"], "https_port", Value, TLS),
-    spec(&["c", "config"], "config", Value, CONFIG),
-    spec(&["t"], "t", Bool, CONFIG),
+    spec(&["c", "config"], "config", Value, Yes),
+    spec(&["t"], "t", Bool, Yes),
     spec(&["sl", "signal"], "signal", Value, SIGNALS),
     spec(&["client_advertise"], "client_advertise", Value, CLUSTER),
     spec(&["ports_file_dir"], "ports_file_dir", Value, Yes),
@@ -174,6 +173,12 @@ pub struct Flags {
     pub help: bool,
     /// `-v/--version`.
     pub version: bool,
+    /// `-c/--config`: the configuration file.
+    pub config: Option<PathBuf>,
+    /// `-t`: check the configuration file and exit.
+    pub check_config: bool,
+    /// Canonical names of the switches given on the command line (they win over the file).
+    pub switches_given: Vec<&'static str>,
 }
 
 fn find(name: &str) -> Option<&'static FlagSpec> {
@@ -296,6 +301,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
         logtime: switch("logtime", true),
         logtime_utc: switch("logtime_utc", false),
         help: switch("help", false),
+        check_config: switch("t", false),
+        switches_given: canonical.switches.iter().map(|(n, _)| *n).collect(),
         version: switch("version", false),
         ..Flags::default()
     };
@@ -313,6 +320,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
     flags.http_port = last_value(&mut p, "--http_port", "m")?;
     flags.ports_file_dir = last_value(&mut p, "--ports_file_dir", "ports_file_dir")?;
     flags.log_file = last_value(&mut p, "--log", "l")?;
+    flags.config = last_value(&mut p, "--config", "c")?;
     flags.user = last_value(&mut p, "--user", "user")?;
     flags.pass = last_value(&mut p, "--pass", "pass")?;
     flags.auth = last_value(&mut p, "--auth", "auth")?;
@@ -372,9 +380,10 @@ mod tests {
             parse(args(&["-p"])).unwrap_err(),
             FlagError::MissingValue("p".into())
         );
-        let e = parse(args(&["-c", "x.conf"])).unwrap_err();
-        assert!(e.to_string().contains("-c"), "{e}");
-        assert!(matches!(e, FlagError::NotSupported { .. }));
+        let f = parse(args(&["-c", "x.conf", "-t", "-D"])).unwrap();
+        assert_eq!(f.config.as_deref(), Some(std::path::Path::new("x.conf")));
+        assert!(f.check_config);
+        assert!(f.switches_given.contains(&"debug"));
         assert!(matches!(
             parse(args(&["--routes", "nats://x:1"])).unwrap_err(),
             FlagError::NotSupported { .. }

@@ -3,6 +3,7 @@
 mod flags;
 mod logger;
 mod monitor;
+mod options;
 mod runtime;
 mod usage;
 
@@ -17,7 +18,7 @@ use crate::flags::Flags;
 use crate::logger::Logger;
 
 fn main() -> ExitCode {
-    let flags = match flags::parse(std::env::args_os().skip(1).collect()) {
+    let mut flags = match flags::parse(std::env::args_os().skip(1).collect()) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("{e}\n\n{}", usage::USAGE);
@@ -32,7 +33,17 @@ fn main() -> ExitCode {
         println!("nats-server: v{}", engine::VERSION);
         return ExitCode::SUCCESS;
     }
-    match run(flags) {
+    if flags.check_config {
+        return options::check(&flags);
+    }
+    let loaded = match options::load(&mut flags) {
+        Ok(l) => l,
+        Err(msg) => {
+            eprintln!("nats-server: {msg}");
+            return ExitCode::from(1);
+        }
+    };
+    match run(flags, loaded) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             if log::log_enabled!(log::Level::Error) {
@@ -85,7 +96,7 @@ fn seed() -> ServerSeed {
     }
 }
 
-fn run(flags: Flags) -> Result<(), String> {
+fn run(flags: Flags, loaded: Option<options::Loaded>) -> Result<(), String> {
     Logger::new(
         flags.log_file.as_deref(),
         flags.logtime,
@@ -98,6 +109,9 @@ fn run(flags: Flags) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
 
     let mut config = config_from(&flags);
+    if let Some(l) = &loaded {
+        options::apply(&mut config, &l.file)?;
+    }
     let port = match flags.port {
         None => 4222,
         Some(p) if p <= 0 => 0,
@@ -123,6 +137,9 @@ fn run(flags: Flags) -> Result<(), String> {
     let server = Server::new(config, server_seed, Instant::now());
     log::info!("  Name:     {}", server.name());
     log::info!("  ID:       {}", server.id());
+    if let Some(l) = &loaded {
+        options::log_loaded(l);
+    }
     let monitor = start_monitor(&flags, &server)?;
     let monitor_port = monitor.as_ref().map(|m| m.local_addr().port());
     log::info!(
