@@ -534,10 +534,9 @@ impl Client {
             return;
         }
         if self.opts.pedantic && !is_valid_publish_subject(&subject) {
-            // The reference reports the error, then still acknowledges the op.
+            // The reference reports the error, then still acknowledges and delivers the
+            // message (wildcards in it match only subscriptions with the same literal tokens).
             self.send_err(ProtocolError::InvalidPublishSubject.wire_text());
-            self.ok();
-            return;
         }
         // The reference acknowledges a verbose PUB before delivering it.
         self.ok();
@@ -783,6 +782,11 @@ impl Client {
     }
 
     fn parse_error(&mut self, e: &ParseError) {
+        if *e == ParseError::HmsgFromClient {
+            // The reference reads it as an empty message to nowhere and acknowledges it.
+            self.ok();
+            return;
+        }
         let line = format!("{}{e}", self.prefix());
         self.push_log(LogLevel::Error, line);
         let (text, reason) = parse_error_outcome(e);

@@ -230,6 +230,12 @@ fn invalid_subjects_keep_the_connection() {
         drain(&c),
         "-ERR 'Invalid Subject'\r\n-ERR 'Invalid Publish Subject'\r\nPONG\r\n"
     );
+    // Like the reference, the message still goes to a subscription with those literal tokens.
+    send(&mut c, "SUB foo.* 2\r\nPUB foo.* 1\r\nx\r\n", now);
+    assert_eq!(
+        drain(&c),
+        "-ERR 'Invalid Publish Subject'\r\nMSG foo.* 2 1\r\nx\r\n"
+    );
     assert_eq!(c.close_reason(), None);
 }
 
