@@ -129,6 +129,11 @@ fn merge_into_flags(flags: &mut Flags, file: &FileOptions) -> Result<(), String>
     if flags.name.is_none() {
         flags.name = file.server_name.clone();
     }
+    if flags.http_port.is_none() {
+        if let Some(p) = file.monitoring.http_port {
+            flags.http_port = Some(i32::try_from(p).map_err(|_| format!("invalid port {p}"))?);
+        }
+    }
     if flags.pid_file.is_none() {
         flags.pid_file = file.pid_file.as_ref().map(Into::into);
     }
