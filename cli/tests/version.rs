@@ -34,10 +34,10 @@ fn unknown_flag_fails_naming_it() {
 #[test]
 fn unimplemented_flag_fails_clearly() {
     let out = Command::new(env!("CARGO_BIN_EXE_nats-server"))
-        .args(["-c", "nats-server.conf"])
+        .args(["--cluster", "nats://127.0.0.1:6222"])
         .output()
-        .expect("run nats-server -c");
+        .expect("run nats-server --cluster");
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("flag -c is not supported yet"), "{text}");
+    assert!(text.contains("flag -cluster is not supported yet"), "{text}");
 }
