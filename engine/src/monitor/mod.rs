@@ -17,6 +17,8 @@ mod json;
 pub mod metrics;
 mod subs;
 mod subsz;
+#[cfg(test)]
+mod tests;
 pub mod time;
 mod varz;
 

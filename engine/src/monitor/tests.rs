@@ -1,0 +1,187 @@
+//! Builders over a server driven without sockets.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::BytesMut;
+
+use super::*;
+use crate::{Client, CloseReason, Server, ServerConfig, ServerSeed};
+
+const SEED: ServerSeed = ServerSeed {
+    identity: [3; 32],
+    rng: 9,
+};
+
+fn ctx(now: Instant) -> Context {
+    Context {
+        clock: Clock {
+            now,
+            wall: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+        },
+        http: HttpListen {
+            host: "127.0.0.1".into(),
+            port: 8222,
+            ..HttpListen::default()
+        },
+        process: ProcessStats::default(),
+        http_req_stats: BTreeMap::new(),
+    }
+}
+
+fn connect(server: &Arc<Server>, port: u16, input: &str, now: Instant) -> Client {
+    let peer = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut c = server.accept(peer, now);
+    let mut buf = BytesMut::from(input.as_bytes());
+    c.handle_input(&mut buf, now);
+    c
+}
+
+/// A subscriber (2 subscriptions), a publisher of 3 × 5 bytes, and a closed client.
+fn situation() -> (Arc<Server>, Instant, Vec<Client>) {
+    let t0 = Instant::now();
+    let server = Server::new(ServerConfig::default(), SEED, t0);
+    let sub = connect(
+        &server,
+        1001,
+        "CONNECT {\"verbose\":false,\"name\":\"s\"}\r\nSUB foo 1\r\nSUB bar.* q 2\r\n",
+        t0,
+    );
+    let publisher = connect(
+        &server,
+        1002,
+        "CONNECT {\"verbose\":false}\r\nPUB foo 5\r\nhello\r\nPUB foo 5\r\nhello\r\nPUB foo 5\r\nhello\r\n",
+        t0 + Duration::from_secs(1),
+    );
+    let mut gone = connect(&server, 1003, "CONNECT {}\r\n", t0);
+    gone.handle_read_closed(CloseReason::ClientClosed);
+    gone.finish(t0 + Duration::from_secs(2));
+    (server, t0 + Duration::from_secs(5), vec![sub, publisher])
+}
+
+#[test]
+fn varz_counts_messages_and_connections() {
+    let (server, now, _clients) = situation();
+    let v = varz(&server, &ctx(now));
+    assert_eq!(
+        (v.in_msgs, v.in_bytes, v.out_msgs, v.out_bytes),
+        (3, 15, 3, 15)
+    );
+    assert_eq!((v.connections, v.total_connections), (2, 3));
+    assert_eq!(v.subscriptions, 2);
+    assert_eq!(v.uptime, "5s");
+    assert_eq!(v.now, "2027-01-15T08:00:00Z");
+    assert_eq!(v.http_port, 8222);
+}
+
+#[test]
+fn connz_sorts_pages_and_filters() {
+    let (server, now, _clients) = situation();
+    let c = ctx(now);
+    let all = connz(&server, &ConnzOptions::default(), &c).unwrap_or_else(|e| panic!("{e}"));
+    let conns = all.connections.unwrap_or_default();
+    assert_eq!(conns.iter().map(|i| i.cid).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(conns[0].out_msgs, 3);
+    assert_eq!(conns[0].name.as_deref(), Some("s"));
+    assert_eq!(conns[1].in_bytes, 15);
+    assert_eq!(conns[1].uptime, "4s");
+
+    let opts = ConnzOptions {
+        sort: SortOpt::MsgsFrom,
+        limit: 1,
+        ..ConnzOptions::default()
+    };
+    let top = connz(&server, &opts, &c).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((top.total, top.num_connections, top.limit), (2, 1, 1));
+    assert_eq!(top.connections.unwrap_or_default()[0].cid, 2);
+
+    let opts = ConnzOptions {
+        state: ConnState::All,
+        offset: 2,
+        ..ConnzOptions::default()
+    };
+    let tail = connz(&server, &opts, &c).unwrap_or_else(|e| panic!("{e}"));
+    let tail = tail.connections.unwrap_or_default();
+    assert_eq!(tail.len(), 1);
+    assert_eq!(tail[0].reason.as_deref(), Some("Client Closed"));
+    assert_eq!(tail[0].uptime, "2s");
+
+    let opts = ConnzOptions {
+        subs_detail: true,
+        cid: 1,
+        ..ConnzOptions::default()
+    };
+    let one = connz(&server, &opts, &c).unwrap_or_else(|e| panic!("{e}"));
+    let detail = one.connections.unwrap_or_default()[0]
+        .subscriptions_list_detail
+        .clone()
+        .unwrap_or_default();
+    let foo = detail.iter().find(|d| d.subject == "foo");
+    assert_eq!(foo.map(|d| d.msgs), Some(3));
+    assert!(detail.iter().any(|d| d.qgroup.as_deref() == Some("q")));
+
+    let unknown = ConnzOptions {
+        account: Some("nope".into()),
+        ..ConnzOptions::default()
+    };
+    let doc = connz(&server, &unknown, &c).unwrap_or_else(|e| panic!("{e}"));
+    assert!(doc.connections.is_none() && doc.server_id.is_empty());
+
+    let bad = ConnzOptions {
+        sort: SortOpt::Stop,
+        ..ConnzOptions::default()
+    };
+    assert_eq!(
+        connz(&server, &bad, &c).err(),
+        Some(MonitorError::SortNeedsClosed("stop"))
+    );
+}
+
+#[test]
+fn subsz_lists_and_tests_subjects() {
+    let (server, now, _clients) = situation();
+    let c = ctx(now);
+    let opts = SubszOptions {
+        subs: true,
+        test: Some("bar.x".into()),
+        ..SubszOptions::default()
+    };
+    let s = subsz(&server, &opts, &c).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.total, 1);
+    let list = s.subscriptions_list.unwrap_or_default();
+    assert_eq!(list[0].subject, "bar.*");
+    assert_eq!(list[0].account.as_deref(), Some(GLOBAL_ACCOUNT));
+    let bad = SubszOptions {
+        test: Some("foo.*".into()),
+        ..SubszOptions::default()
+    };
+    assert!(matches!(
+        subsz(&server, &bad, &c),
+        Err(MonitorError::InvalidTestSubject(_))
+    ));
+}
+
+#[test]
+fn accounts_and_metrics() {
+    let (server, now, _clients) = situation();
+    let c = ctx(now);
+    let st = accstatz(&server, false, &c);
+    assert_eq!(st.account_statz.len(), 1);
+    assert_eq!(st.account_statz[0].received.msgs, 3);
+    assert_eq!(accstatz(&server, true, &c).account_statz.len(), 2);
+    let detail = accountz(
+        &server,
+        &AccountzOptions {
+            account: Some("$G".into()),
+        },
+        &c,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(detail.account_detail.map(|d| d.client_connections), Some(2));
+    let text = metrics::render(&server, &c);
+    let id = server.id();
+    assert!(text.contains(&format!("gnatsd_varz_in_bytes{{server_id=\"{id}\"}} 15\n")));
+    assert!(text.contains("account=\"$SYS\""));
+}
