@@ -491,6 +491,15 @@ fn headers_match_the_reference() {
         assert_eq!(r.status, o.status, "{path}");
         assert_eq!(r.content_type, o.content_type, "{path}");
     }
+    // 2.15 serves no JSONP: `callback=` changes nothing.
+    for path in ["/healthz?callback=cb", "/healthz?stream=s&callback=cb"] {
+        let (r, o) = (get(reference.http, path), get(ours.http, path));
+        assert_eq!(
+            (r.status, &r.content_type, &r.body),
+            (o.status, &o.content_type, &o.body),
+            "{path}"
+        );
+    }
     let index = get(ours.http, "/").body;
     for endpoint in ["varz", "connz", "subsz", "routez", "healthz", "metrics"] {
         assert!(index.contains(&format!("./{endpoint}")), "{index}");
