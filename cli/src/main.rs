@@ -69,6 +69,7 @@ fn config_from(flags: &Flags) -> ServerConfig {
             username: user.clone(),
             password: engine::auth::Secret::new(flags.pass.clone().unwrap_or_default()),
             permissions: None,
+            account: None,
         }];
     }
     if let Some(token) = &flags.auth {

@@ -13,6 +13,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use proto::{encode, ClientOp, ClientParser, ConnectInfo, ParseError, ParserLimits};
 
+use crate::account::Account;
 use crate::auth::{Permissions, ResponseRules};
 use crate::client_info::{after, ClientCounters, ClientSnapshot, ConnectSlot};
 use crate::outbound::{Outbound, Queued};
@@ -197,6 +198,8 @@ pub struct Client {
     auth: AuthState,
     /// Send the connected-client INFO at the end of this batch.
     info_after_batch: bool,
+    /// The account this client publishes and subscribes in.
+    account: Arc<Account>,
 }
 
 /// Authentication progress and the permissions of the identity the client runs as.
@@ -265,6 +268,7 @@ impl Client {
             trace: cfg.trace,
             auth: AuthState::default(),
             info_after_batch: false,
+            account: server.global_account().clone(),
             server,
             shared,
         };
@@ -298,6 +302,11 @@ impl Client {
     /// How long one write to this client may block before it is cut off.
     pub fn write_deadline(&self) -> std::time::Duration {
         self.server.config().write_deadline
+    }
+
+    /// The account this client runs in.
+    pub fn account(&self) -> &Arc<Account> {
+        &self.account
     }
 
     /// The CONNECT options, once received.
@@ -426,7 +435,7 @@ impl Client {
         for (_, sub) in std::mem::take(&mut self.subs) {
             self.retire(&sub);
         }
-        self.cache.report_hits(&self.server.sublist);
+        self.cache.report_hits(&self.account.sublist);
         let reason = self.closed.unwrap_or(CloseReason::ClientClosed);
         self.server
             .remove_client(self.shared.cid, self.last_now, reason);
@@ -483,6 +492,17 @@ impl Client {
                 .authenticate(&info, self.auth.nonce.as_deref())
             {
                 Ok(identity) => {
+                    if let Some(name) = identity.account.as_deref() {
+                        match self.server.account(name) {
+                            Some(account) => self.account = account.clone(),
+                            None => {
+                                // A user bound to an account that does not exist never gets in.
+                                self.send_err(ProtocolError::AuthorizationViolation.wire_text());
+                                self.close(CloseReason::AuthenticationViolation);
+                                return;
+                            }
+                        }
+                    }
                     self.auth.pending = false;
                     self.auth.user = identity.name;
                     self.auth.permissions = identity.permissions;
@@ -559,7 +579,7 @@ impl Client {
         hdr: &[u8],
         payload: &[u8],
     ) -> bool {
-        let result = self.cache.get(&self.server.sublist, subject);
+        let result = self.cache.get(&self.account.sublist, subject);
         let mut delivered = false;
         for sub in &result.plain {
             if !self.opts.echo && Arc::ptr_eq(&sub.client, &self.shared) {
@@ -641,7 +661,7 @@ impl Client {
     /// Sends a 503 status message (naming the subject nobody answered) to the first of this
     /// client's own subscriptions matching `reply`, as the reference does.
     fn send_no_responders(&mut self, subject: &[u8], reply: &[u8]) {
-        let result = self.cache.get(&self.server.sublist, reply);
+        let result = self.cache.get(&self.account.sublist, reply);
         let Some(sub) = result
             .plain
             .iter()
@@ -720,9 +740,10 @@ impl Client {
             queue,
             self.opts.headers,
             self.auth.permissions.clone(),
+            self.account.clone(),
         )));
         if self
-            .server
+            .account
             .sublist
             .insert(&sub.subject, sub.queue.as_deref(), sub.clone())
             .is_err()
@@ -778,7 +799,7 @@ impl Client {
 
     /// Removes a subscription from the index (once, whoever calls first).
     fn retire(&self, sub: &SubRef) {
-        retire(&self.server, sub);
+        retire(sub);
     }
 
     fn parse_error(&mut self, e: &ParseError) {
@@ -804,7 +825,7 @@ impl Client {
         info.client_id = Some(self.shared.cid);
         info.client_ip = Some(self.shared.peer.ip().to_string());
         info.connect_info = true;
-        info.remote_account = Some(GLOBAL_ACCOUNT.to_string());
+        info.remote_account = Some(self.account.name.clone());
         self.queue_own(|buf| encode::info(buf, &info));
     }
 
@@ -972,6 +993,13 @@ impl Client {
                     .stats
                     .slow_consumers
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let connect = target.connect.get();
+                let line = format!(
+                    "{}Slow Consumer Detected: MaxPending of {} Exceeded",
+                    client_prefix(&target.peer, target.cid, connect.as_deref()),
+                    self.server.config().max_pending
+                );
+                self.push_log(LogLevel::Info, line);
                 false
             }
         }
@@ -1029,9 +1057,6 @@ impl Client {
     }
 }
 
-/// The account clients belong to when no accounts are configured.
-pub const GLOBAL_ACCOUNT: &str = "$G";
-
 /// What the reference refuses in a CONNECT regardless of credentials.
 fn connect_error(info: &ConnectInfo) -> Option<ProtocolError> {
     if !(0..=1).contains(&info.protocol) {
@@ -1053,9 +1078,9 @@ impl Drop for Client {
 
 /// Removes a subscription from the index once, whoever gets there first (its owner
 /// unsubscribing or closing, or a publisher delivering its last allowed message).
-fn retire(server: &Server, sub: &SubRef) {
+fn retire(sub: &SubRef) {
     if sub.mark_closed() {
-        server
+        sub.account
             .sublist
             .remove(&sub.subject, sub.queue.as_deref(), sub);
         sub.client

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::account::AccountConfig;
 use crate::auth::AuthConfig;
 
 /// Options of one server, with the reference server's defaults.
@@ -41,6 +42,8 @@ pub struct ServerConfig {
     pub max_traced_msg_len: usize,
     /// Who may connect and what they may do.
     pub auth: AuthConfig,
+    /// Accounts besides `$G` and `$SYS`.
+    pub accounts: Vec<AccountConfig>,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +66,7 @@ impl Default for ServerConfig {
             trace: false,
             max_traced_msg_len: 0,
             auth: AuthConfig::default(),
+            accounts: Vec::new(),
         }
     }
 }

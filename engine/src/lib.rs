@@ -33,6 +33,7 @@
 //! consumer and its writer is told to close.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod auth;
 pub mod client;
 pub mod client_info;
@@ -48,6 +49,7 @@ pub mod sublist;
 pub mod subscription;
 pub mod trace;
 
+pub use account::{Account, AccountConfig};
 pub use client::{Client, ClientShared};
 pub use client_info::{ClientSnapshot, ClosedClient};
 pub use close::CloseReason;

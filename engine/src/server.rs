@@ -10,6 +10,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use proto::ServerInfo;
 
+use crate::account::{Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
 use crate::client::{Client, ClientShared};
 use crate::client_info::ClosedClient;
 use crate::sublist::SharedSublist;
@@ -55,7 +56,10 @@ pub struct ServerSeed {
 pub struct Server {
     config: ServerConfig,
     info: ServerInfo,
-    pub(crate) sublist: SharedSublist<SubRef>,
+    /// The global account's subscriptions (kept here for monitoring of the default account).
+    pub(crate) sublist: Arc<SharedSublist<SubRef>>,
+    /// Every account by name (`$G` and `$SYS` always exist).
+    accounts: HashMap<String, Arc<Account>>,
     clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
     closed: Mutex<VecDeque<ClosedClient>>,
     next_cid: AtomicU64,
@@ -102,10 +106,20 @@ impl Server {
             max_payload: i64::from(config.max_payload),
             ..ServerInfo::default()
         };
+        let global = Account::new(GLOBAL_ACCOUNT);
+        let mut accounts = HashMap::new();
+        accounts.insert(GLOBAL_ACCOUNT.to_string(), global.clone());
+        accounts.insert(SYSTEM_ACCOUNT.to_string(), Account::new(SYSTEM_ACCOUNT));
+        for a in &config.accounts {
+            accounts
+                .entry(a.name.clone())
+                .or_insert_with(|| Account::new(a.name.clone()));
+        }
         Arc::new(Server {
             config,
             info,
-            sublist: SharedSublist::new(),
+            sublist: global.sublist.clone(),
+            accounts,
             clients: Mutex::new(HashMap::new()),
             closed: Mutex::new(VecDeque::new()),
             next_cid: AtomicU64::new(1),
@@ -152,9 +166,24 @@ impl Server {
         self.clients.lock().len()
     }
 
-    /// Number of subscriptions.
+    /// Number of subscriptions in all accounts.
     pub fn num_subscriptions(&self) -> usize {
-        self.sublist.count()
+        self.accounts.values().map(|a| a.sublist.count()).sum()
+    }
+
+    /// The account named `name`, if configured.
+    pub fn account(&self, name: &str) -> Option<&Arc<Account>> {
+        self.accounts.get(name)
+    }
+
+    /// The account clients without one belong to (`$G`).
+    pub fn global_account(&self) -> &Arc<Account> {
+        &self.accounts[GLOBAL_ACCOUNT]
+    }
+
+    /// Every account, in no particular order.
+    pub fn accounts(&self) -> impl Iterator<Item = &Arc<Account>> {
+        self.accounts.values()
     }
 
     /// Whether [`Server::shutdown`] was called.

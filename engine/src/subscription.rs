@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::account::Account;
 use crate::auth::Permissions;
 use crate::client::ClientShared;
 
@@ -24,6 +25,8 @@ pub struct Subscription {
     /// The owner's permissions (subscribe deny lists apply to each delivery; response rights
     /// are granted from them).
     pub permissions: Option<Arc<Permissions>>,
+    /// The account whose index holds it.
+    pub account: Arc<Account>,
     /// Auto-unsubscribe limit (0: none).
     max: AtomicU64,
     /// Messages delivered so far (counted only while a limit is set).
@@ -53,6 +56,7 @@ impl Subscription {
         queue: Option<Bytes>,
         headers: bool,
         permissions: Option<Arc<Permissions>>,
+        account: Arc<Account>,
     ) -> Self {
         Subscription {
             client,
@@ -61,6 +65,7 @@ impl Subscription {
             queue,
             headers,
             permissions,
+            account,
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             closed: AtomicBool::new(false),

@@ -13,6 +13,8 @@ use proto::ConnectInfo;
 pub enum LogLevel {
     /// `[ERR]`.
     Error,
+    /// `[INF]`.
+    Info,
     /// `[DBG]`.
     Debug,
     /// `[TRC]`.

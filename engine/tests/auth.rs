@@ -8,12 +8,22 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use engine::auth::{AuthConfig, NkeyUser, Permissions, ResponseRules, Secret, SubjectRules, User};
-use engine::{Client, CloseReason, Server, ServerConfig, ServerSeed, Transmit};
+use engine::{AccountConfig, Client, CloseReason, Server, ServerConfig, ServerSeed, Transmit};
 
 fn server(auth: AuthConfig) -> (Arc<Server>, Instant) {
+    server_with_accounts(auth, &[])
+}
+
+fn server_with_accounts(auth: AuthConfig, accounts: &[&str]) -> (Arc<Server>, Instant) {
     let now = Instant::now();
     let cfg = ServerConfig {
         auth,
+        accounts: accounts
+            .iter()
+            .map(|a| AccountConfig {
+                name: a.to_string(),
+            })
+            .collect(),
         ..ServerConfig::default()
     };
     (
@@ -66,6 +76,7 @@ fn user(name: &str, pw: &str, perms: Option<Permissions>) -> User {
         username: name.into(),
         password: Secret::new(pw),
         permissions: perms.map(Arc::new),
+        account: None,
     }
 }
 
@@ -209,6 +220,7 @@ fn nkey_nonce_signed_and_not_replayable() {
         nkeys: vec![NkeyUser {
             public_key: kp.public_key(),
             permissions: None,
+            account: None,
         }],
         ..AuthConfig::default()
     });
@@ -350,5 +362,44 @@ fn no_auth_user_gets_its_permissions() {
     assert_eq!(
         drain(&c),
         "-ERR 'Permissions Violation for Publish to \"bar\"'\r\nPONG\r\n"
+    );
+}
+
+fn in_account(mut u: User, account: &str) -> User {
+    u.account = Some(account.to_string());
+    u
+}
+
+#[test]
+fn accounts_are_isolated() {
+    let (s, now) = server_with_accounts(
+        users(vec![
+            in_account(user("a1", "p", None), "A"),
+            in_account(user("a2", "p", None), "A"),
+            in_account(user("b1", "p", None), "B"),
+        ]),
+        &["A", "B"],
+    );
+    let (mut b1, _) = login(&s, now, "b1", "p");
+    send(&mut b1, "SUB > 1\r\nSUB _INBOX.> 2\r\n", now);
+    let (mut a2, _) = login(&s, now, "a2", "p");
+    send(&mut a2, "SUB orders.* 1\r\n", now);
+    let (mut a1, _) = login(&s, now, "a1", "p");
+    send(&mut a1, "PUB orders.new _INBOX.x 2\r\nhi\r\n", now);
+    assert_eq!(drain(&a2), "MSG orders.new 1 _INBOX.x 2\r\nhi\r\n");
+    assert_eq!(drain(&b1), "", "another account must see nothing");
+    // And the other way round.
+    send(&mut b1, "PUB orders.new 1\r\nx\r\n", now);
+    assert_eq!(drain(&a2), "");
+    assert_eq!(s.account("A").unwrap().sublist.count(), 1);
+    assert_eq!(s.account("B").unwrap().sublist.count(), 2);
+}
+
+#[test]
+fn user_bound_to_a_missing_account_is_refused() {
+    let (s, now) = server(users(vec![in_account(user("x", "p", None), "NOPE")]));
+    assert_eq!(
+        login(&s, now, "x", "p").1,
+        "-ERR 'Authorization Violation'\r\n"
     );
 }

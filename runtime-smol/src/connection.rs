@@ -102,6 +102,7 @@ fn write_log(client: &mut Client) {
     for event in client.drain_log() {
         match event.level {
             LogLevel::Error => log::error!("{}", event.text),
+            LogLevel::Info => log::info!("{}", event.text),
             LogLevel::Debug => log::debug!("{}", event.text),
             LogLevel::Trace => log::trace!("{}", event.text),
         }

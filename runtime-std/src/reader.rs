@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use engine::{Client, CloseReason};
+use engine::{Client, CloseReason, LogLevel};
 
 use crate::read_size::{ReadSize, MIN_READ};
 use crate::read_timer::ReadTimer;
@@ -51,6 +51,20 @@ pub(crate) fn read_loop(client: &mut Client, stream: &TcpStream) {
                 buf.truncate(start);
                 client.handle_read_closed(CloseReason::ReadError);
             }
+        }
+        write_log(client);
+    }
+    write_log(client);
+}
+
+/// Hands the engine's log events (trace lines, errors, slow consumers) to the logger.
+fn write_log(client: &mut Client) {
+    for event in client.drain_log() {
+        match event.level {
+            LogLevel::Error => log::error!("{}", event.text),
+            LogLevel::Info => log::info!("{}", event.text),
+            LogLevel::Debug => log::debug!("{}", event.text),
+            LogLevel::Trace => log::trace!("{}", event.text),
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct User {
     pub password: Secret,
     /// What the user may do (`None`: everything).
     pub permissions: Option<Arc<Permissions>>,
+    /// The account it belongs to (`None`: the global account).
+    pub account: Option<String>,
 }
 
 /// A user identified by an NKEY: it proves itself by signing the server's nonce.
@@ -35,6 +37,8 @@ pub struct NkeyUser {
     pub public_key: String,
     /// What the user may do (`None`: everything).
     pub permissions: Option<Arc<Permissions>>,
+    /// The account it belongs to (`None`: the global account).
+    pub account: Option<String>,
 }
 
 /// Configured authentication. Empty: anyone may connect.
@@ -71,6 +75,8 @@ pub struct Identity {
     pub name: Option<String>,
     /// What it may do (`None`: everything).
     pub permissions: Option<Arc<Permissions>>,
+    /// The account it runs in (`None`: the global account).
+    pub account: Option<String>,
 }
 
 /// Why a CONNECT was refused. Clients only ever see `Authorization Violation`; the variants
@@ -139,6 +145,7 @@ impl AuthConfig {
                     Ok(Identity {
                         name: Some(user.username.clone()),
                         permissions: user.permissions.clone(),
+                        account: user.account.clone(),
                     })
                 } else {
                     Err(AuthError::BadPassword)
@@ -160,6 +167,7 @@ impl AuthConfig {
                     return Ok(Identity {
                         name: Some(user.username.clone()),
                         permissions: user.permissions.clone(),
+                        account: user.account.clone(),
                     });
                 }
             }
@@ -196,6 +204,7 @@ impl AuthConfig {
         Ok(Identity {
             name: Some(user.public_key.clone()),
             permissions: user.permissions.clone(),
+            account: user.account.clone(),
         })
     }
 }
@@ -210,6 +219,7 @@ mod tests {
                 username: "alice".into(),
                 password: Secret::new("pw"),
                 permissions: None,
+                account: None,
             }],
             ..AuthConfig::default()
         }
@@ -289,6 +299,7 @@ mod tests {
             nkeys: vec![NkeyUser {
                 public_key: kp.public_key(),
                 permissions: None,
+                account: None,
             }],
             ..AuthConfig::default()
         };
