@@ -254,3 +254,39 @@ fn options_mapping() {
         "x.conf: config has no values or is empty"
     );
 }
+
+#[test]
+fn mutated_inputs_never_panic() {
+    let base = b"port: 4222\nm { a = [1, 2 ], b: \"x\\ty\" } # c\ninclude 'i.conf'\nv = $ENV\n\
+                 s: (\nblock\n)\nd: 2016-05-04T18:53:41Z\nf: 1.5e\nip: 127.0.0.1:4222\n{ k: 'q' }";
+    let alphabet = b"{}[]()=:;,#/'\"\\$ \n\t\r0123456789.-xkKbBiIeEZT\0\xff\xc3";
+    let mut host = Mem::default();
+    host.files.insert("i.conf".into(), "x: 1\n".into());
+    host.env.insert("ENV".into(), "[1, 2 ]".into());
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..3000 {
+        let mut input = base.to_vec();
+        for _ in 0..(rand() % 8 + 1) {
+            let at = (rand() as usize) % (input.len() + 1);
+            let byte = alphabet[(rand() as usize) % alphabet.len()];
+            match rand() % 3 {
+                0 => input.insert(at, byte),
+                1 if at < input.len() => {
+                    input.remove(at);
+                }
+                _ if at < input.len() => input[at] = byte,
+                _ => {}
+            }
+        }
+        if let Ok(doc) = parse_bytes(&input, "t.conf", &mut host) {
+            assert!(doc.digest().starts_with("sha256:"));
+            let _ = map_options("t.conf", &doc.root);
+        }
+    }
+}
