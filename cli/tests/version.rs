@@ -39,5 +39,8 @@ fn unimplemented_flag_fails_clearly() {
         .expect("run nats-server --cluster");
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("flag -cluster is not supported yet"), "{text}");
+    assert!(
+        text.contains("flag -cluster is not supported yet"),
+        "{text}"
+    );
 }
