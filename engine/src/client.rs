@@ -200,6 +200,9 @@ pub struct Client {
     info_after_batch: bool,
     /// The account this client publishes and subscribes in.
     account: Arc<Account>,
+    /// Size widths of the message being delivered, when the publisher wrote its sizes with
+    /// leading zeros (the reference echoes them).
+    echo_widths: [u8; 2],
 }
 
 /// Authentication progress and the permissions of the identity the client runs as.
@@ -269,6 +272,7 @@ impl Client {
             auth: AuthState::default(),
             info_after_batch: false,
             account: server.global_account().clone(),
+            echo_widths: [0, 0],
             server,
             shared,
         };
@@ -454,13 +458,21 @@ impl Client {
                 subject,
                 reply,
                 payload,
-            } => self.process_pub(subject, reply, None, payload),
+                size_width,
+            } => {
+                self.echo_widths = [size_width, 0];
+                self.process_pub(subject, reply, None, payload)
+            }
             ClientOp::HPub {
                 subject,
                 reply,
                 headers,
                 payload,
-            } => self.process_pub(subject, reply, Some(headers), payload),
+                widths,
+            } => {
+                self.echo_widths = widths;
+                self.process_pub(subject, reply, Some(headers), payload)
+            }
             ClientOp::Sub {
                 subject,
                 queue,
@@ -637,11 +649,18 @@ impl Client {
         if self.trace {
             self.trace_delivery(sub, subject, reply, with_headers.then_some(hdr), payload);
         }
+        let widths = self.echo_widths;
         let queued = sub.client.outbound.queue(Some(size), |buf| {
             if with_headers {
-                encode::hmsg(buf, subject, &sub.sid, reply, hdr, payload);
-            } else {
+                if widths == [0, 0] {
+                    encode::hmsg(buf, subject, &sub.sid, reply, hdr, payload);
+                } else {
+                    encode::hmsg_padded(buf, subject, &sub.sid, reply, hdr, payload, widths);
+                }
+            } else if widths[0] == 0 || !hdr.is_empty() {
                 encode::msg(buf, subject, &sub.sid, reply, payload);
+            } else {
+                encode::msg_padded(buf, subject, &sub.sid, reply, payload, widths[0]);
             }
         });
         if let (Some(reply), Some(rules)) = (
@@ -884,6 +903,7 @@ impl Client {
                 subject,
                 reply,
                 payload,
+                ..
             } => (
                 format!("PUB {}{} {}", show(subject), opt(reply), payload.len()),
                 Some(payload.clone()),
@@ -893,6 +913,7 @@ impl Client {
                 reply,
                 headers,
                 payload,
+                ..
             } => (
                 format!(
                     "HPUB {}{} {} {}",

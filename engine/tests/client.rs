@@ -485,3 +485,18 @@ fn protocol_one_clients_get_info_after_the_batch() {
     );
     assert!(info.contains("\"remote_account\":\"$G\""), "{info}");
 }
+
+#[test]
+fn sizes_written_with_leading_zeros_are_echoed() {
+    let (s, now) = server();
+    let mut c = client(&s, now, r#"{"verbose":false,"headers":true}"#);
+    send(
+        &mut c,
+        "SUB foo 1\r\nPUB foo 0002\r\nhi\r\nHPUB foo 012 0014\r\nNATS/1.0\r\n\r\nhi\r\n",
+        now,
+    );
+    assert_eq!(
+        drain(&c),
+        "MSG foo 1 0002\r\nhi\r\nHMSG foo 1 012 0014\r\nNATS/1.0\r\n\r\nhi\r\n"
+    );
+}

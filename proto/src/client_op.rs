@@ -19,6 +19,9 @@ pub enum ClientOp {
         reply: Option<Bytes>,
         /// Message payload.
         payload: Bytes,
+        /// Digits the client wrote for the size when it used leading zeros (`0002`: 4), else
+        /// 0. The reference echoes the size as written in the `MSG` it delivers.
+        size_width: u8,
     },
     /// `HPUB <subject> [reply] <hdr size> <total size>\r\n<headers><payload>\r\n`.
     HPub {
@@ -31,6 +34,9 @@ pub enum ClientOp {
         headers: Bytes,
         /// Message payload (after the header block).
         payload: Bytes,
+        /// Digits the client wrote for the header and total sizes when it used leading
+        /// zeros, else 0 (see `Pub::size_width`).
+        widths: [u8; 2],
     },
     /// `SUB <subject> [queue] <sid>`.
     Sub {

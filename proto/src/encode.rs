@@ -11,11 +11,19 @@ use crate::{ConnectInfo, ServerInfo};
 const CRLF: &[u8] = b"\r\n";
 
 /// Appends `<verb> <a> <b>... <sizes...>\r\n<body...>\r\n`: the shape of every message op.
-fn message_op(buf: &mut BytesMut, verb: &[u8], words: &[&[u8]], sizes: &[usize], bodies: &[&[u8]]) {
+/// Each size is zero-padded to at least the matching entry of `widths` (0: no padding).
+fn message_op(
+    buf: &mut BytesMut,
+    verb: &[u8],
+    words: &[&[u8]],
+    sizes: &[usize],
+    widths: &[u8],
+    bodies: &[&[u8]],
+) {
     let mut nums = [itoa::Buffer::new(), itoa::Buffer::new()];
     let mut num_len = 0;
-    for (slot, &n) in nums.iter_mut().zip(sizes) {
-        num_len += 1 + slot.format(n).len();
+    for ((slot, &n), &w) in nums.iter_mut().zip(sizes).zip(widths) {
+        num_len += 1 + slot.format(n).len().max(usize::from(w));
     }
     let words_len: usize = words.iter().map(|w| 1 + w.len()).sum();
     let body_len: usize = bodies.iter().map(|b| b.len()).sum();
@@ -25,9 +33,11 @@ fn message_op(buf: &mut BytesMut, verb: &[u8], words: &[&[u8]], sizes: &[usize],
         buf.put_u8(b' ');
         buf.put_slice(w);
     }
-    for (slot, &n) in nums.iter_mut().zip(sizes) {
+    for ((slot, &n), &w) in nums.iter_mut().zip(sizes).zip(widths) {
         buf.put_u8(b' ');
-        buf.put_slice(slot.format(n).as_bytes());
+        let digits = slot.format(n).as_bytes();
+        buf.put_bytes(b'0', usize::from(w).saturating_sub(digits.len()));
+        buf.put_slice(digits);
     }
     buf.put_slice(CRLF);
     for b in bodies {
@@ -38,15 +48,23 @@ fn message_op(buf: &mut BytesMut, verb: &[u8], words: &[&[u8]], sizes: &[usize],
 
 /// Appends `MSG <subject> <sid> [reply] <len>\r\n<payload>\r\n`.
 pub fn msg(buf: &mut BytesMut, subject: &[u8], sid: &[u8], reply: Option<&[u8]>, payload: &[u8]) {
+    msg_padded(buf, subject, sid, reply, payload, 0);
+}
+
+/// [`msg`] with the size zero-padded to `size_width` digits: the reference echoes a size
+/// written with leading zeros (`PUB foo 0002`) as the publisher wrote it.
+pub fn msg_padded(
+    buf: &mut BytesMut,
+    subject: &[u8],
+    sid: &[u8],
+    reply: Option<&[u8]>,
+    payload: &[u8],
+    size_width: u8,
+) {
+    let (sizes, widths) = ([payload.len()], [size_width]);
     match reply {
-        Some(r) => message_op(
-            buf,
-            b"MSG",
-            &[subject, sid, r],
-            &[payload.len()],
-            &[payload],
-        ),
-        None => message_op(buf, b"MSG", &[subject, sid], &[payload.len()], &[payload]),
+        Some(r) => message_op(buf, b"MSG", &[subject, sid, r], &sizes, &widths, &[payload]),
+        None => message_op(buf, b"MSG", &[subject, sid], &sizes, &widths, &[payload]),
     }
 }
 
@@ -59,19 +77,40 @@ pub fn hmsg(
     headers: &[u8],
     payload: &[u8],
 ) {
+    hmsg_padded(buf, subject, sid, reply, headers, payload, [0, 0]);
+}
+
+/// [`hmsg`] with the header and total sizes zero-padded to `widths` digits, as the
+/// reference echoes sizes written with leading zeros.
+pub fn hmsg_padded(
+    buf: &mut BytesMut,
+    subject: &[u8],
+    sid: &[u8],
+    reply: Option<&[u8]>,
+    headers: &[u8],
+    payload: &[u8],
+    widths: [u8; 2],
+) {
     let sizes = [headers.len(), headers.len() + payload.len()];
     let bodies = [headers, payload];
     match reply {
-        Some(r) => message_op(buf, b"HMSG", &[subject, sid, r], &sizes, &bodies),
-        None => message_op(buf, b"HMSG", &[subject, sid], &sizes, &bodies),
+        Some(r) => message_op(buf, b"HMSG", &[subject, sid, r], &sizes, &widths, &bodies),
+        None => message_op(buf, b"HMSG", &[subject, sid], &sizes, &widths, &bodies),
     }
 }
 
 /// Appends `PUB <subject> [reply] <len>\r\n<payload>\r\n`.
 pub fn pub_msg(buf: &mut BytesMut, subject: &[u8], reply: Option<&[u8]>, payload: &[u8]) {
     match reply {
-        Some(r) => message_op(buf, b"PUB", &[subject, r], &[payload.len()], &[payload]),
-        None => message_op(buf, b"PUB", &[subject], &[payload.len()], &[payload]),
+        Some(r) => message_op(
+            buf,
+            b"PUB",
+            &[subject, r],
+            &[payload.len()],
+            &[0],
+            &[payload],
+        ),
+        None => message_op(buf, b"PUB", &[subject], &[payload.len()], &[0], &[payload]),
     }
 }
 
@@ -86,8 +125,8 @@ pub fn hpub(
     let sizes = [headers.len(), headers.len() + payload.len()];
     let bodies = [headers, payload];
     match reply {
-        Some(r) => message_op(buf, b"HPUB", &[subject, r], &sizes, &bodies),
-        None => message_op(buf, b"HPUB", &[subject], &sizes, &bodies),
+        Some(r) => message_op(buf, b"HPUB", &[subject, r], &sizes, &[0, 0], &bodies),
+        None => message_op(buf, b"HPUB", &[subject], &sizes, &[0, 0], &bodies),
     }
 }
 

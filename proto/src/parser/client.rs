@@ -35,11 +35,13 @@ enum Head {
     Pub {
         subject: Bytes,
         reply: Option<Bytes>,
+        size_width: u8,
     },
     HPub {
         subject: Bytes,
         reply: Option<Bytes>,
         hdr: usize,
+        widths: [u8; 2],
     },
     /// `HMSG` from a client: the reference reads an empty payload and ignores it.
     ClientHmsg,
@@ -294,9 +296,11 @@ impl ClientParser {
             3 => (Some(1), 2),
             _ => return Step::Fail(ParseError::InvalidPub, lf + 1),
         };
-        let Some(size) = parse_size(a.get(arg, size_at)) else {
+        let size_text = a.get(arg, size_at);
+        let Some(size) = parse_size(size_text) else {
             return Step::Fail(ParseError::InvalidPub, lf + 1);
         };
+        let size_width = echo_width(size_text);
         if self.limits.payload_too_big(size) {
             return Step::Fail(ParseError::MaxPayload, lf + 1);
         }
@@ -305,6 +309,7 @@ impl ClientParser {
             subject: all.slice(a.range(0)),
             reply: reply.map(|r| all.slice(a.range(r))),
             payload,
+            size_width,
         }) {
             return step;
         }
@@ -314,6 +319,7 @@ impl ClientParser {
             head: Head::Pub {
                 subject: line.slice(a.range(0)),
                 reply: reply.map(|r| line.slice(a.range(r))),
+                size_width,
             },
         }))
     }
@@ -329,12 +335,11 @@ impl ClientParser {
             4 => (Some(1), 2),
             _ => return Step::Fail(ParseError::InvalidHpub, lf + 1),
         };
-        let (Some(hdr), Some(size)) = (
-            parse_size(a.get(arg, hdr_at)),
-            parse_size(a.get(arg, hdr_at + 1)),
-        ) else {
+        let (hdr_text, size_text) = (a.get(arg, hdr_at), a.get(arg, hdr_at + 1));
+        let (Some(hdr), Some(size)) = (parse_size(hdr_text), parse_size(size_text)) else {
             return Step::Fail(ParseError::InvalidHpub, lf + 1);
         };
+        let widths = [echo_width(hdr_text), echo_width(size_text)];
         if hdr > size {
             return Step::Fail(ParseError::InvalidHpub, lf + 1);
         }
@@ -349,6 +354,7 @@ impl ClientParser {
                 subject: line.slice(a.range(0)),
                 reply: reply.map(|r| line.slice(a.range(r))),
                 hdr,
+                widths,
             },
         };
         Step::Next(State::Payload(pending))
@@ -405,6 +411,16 @@ fn check_terminator(buf: &[u8], start: usize, size: usize) -> Result<bool, usize
     }
 }
 
+/// How many digits a size was written with, when that is more than it needs (leading
+/// zeros); 0 otherwise. Sizes are at most 9 digits.
+fn echo_width(text: &[u8]) -> u8 {
+    if text.len() > 1 && text[0] == b'0' {
+        u8::try_from(text.len()).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
 /// The hot path: when the control line, payload and `\r\n` are all in `buf`, splits them
 /// off at once and builds the op from the frozen bytes and the payload slice.
 fn whole_op_fast(
@@ -437,20 +453,27 @@ fn payload(buf: &mut BytesMut, pending: &mut PendingPayload) -> Step {
     let data = data.freeze();
     let head = std::mem::replace(&mut pending.head, Head::ClientHmsg);
     match head {
-        Head::Pub { subject, reply } => Step::Done(Some(ClientOp::Pub {
+        Head::Pub {
+            subject,
+            reply,
+            size_width,
+        } => Step::Done(Some(ClientOp::Pub {
             subject,
             reply,
             payload: data,
+            size_width,
         })),
         Head::HPub {
             subject,
             reply,
             hdr,
+            widths,
         } => Step::Done(Some(ClientOp::HPub {
             subject,
             reply,
             headers: data.slice(..hdr),
             payload: data.slice(hdr..),
+            widths,
         })),
         Head::ClientHmsg => Step::Fail(ParseError::HmsgFromClient, 0),
     }

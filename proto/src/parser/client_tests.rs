@@ -56,6 +56,7 @@ fn pub_op(subject: &'static [u8], reply: Option<&'static [u8]>, payload: &'stati
         subject: b(subject),
         reply: reply.map(b),
         payload: b(payload),
+        size_width: 0,
     })
 }
 
@@ -93,12 +94,14 @@ fn transcript_ops() -> Vec<Item> {
             reply: None,
             headers: b(b"NATS/1.0\r\n\r\n"),
             payload: b(b"hi"),
+            widths: [0, 0],
         }),
         Item::Op(ClientOp::HPub {
             subject: b("foo"),
             reply: Some(b("r")),
             headers: b(b"NATS/1.0 503\r\n\r\n"),
             payload: b(b""),
+            widths: [0, 0],
         }),
         Item::Op(ClientOp::Unsub {
             sid: b("1"),
@@ -150,7 +153,12 @@ fn op_names_any_case_and_tabs() {
     );
     assert_eq!(
         parse(b"PUB foo 000000002\r\nhi\r\n"),
-        vec![pub_op(b"foo", None, b"hi")]
+        vec![Item::Op(ClientOp::Pub {
+            subject: b("foo"),
+            reply: None,
+            payload: b(b"hi"),
+            size_width: 9,
+        })]
     );
 }
 
@@ -413,12 +421,14 @@ fn hpub_arguments() {
                 reply: None,
                 headers: b(b"XXXXX"),
                 payload: b(b"hi"),
+                widths: [0, 0],
             }),
             Item::Op(ClientOp::HPub {
                 subject: b("foo"),
                 reply: None,
                 headers: b(b""),
                 payload: b(b"hi"),
+                widths: [0, 0],
             }),
         ]
     );
@@ -503,6 +513,7 @@ fn large_payload_in_many_chunks() {
             subject: b("big"),
             reply: Some(b("inbox")),
             payload: Bytes::from(payload),
+            size_width: 0,
         })
     );
 }
@@ -552,6 +563,7 @@ fn encoded_client_ops_round_trip() {
                 reply: Some(b("r")),
                 headers: b(b"NATS/1.0\r\nK: v\r\n\r\n"),
                 payload: b(b"p"),
+                widths: [0, 0],
             }),
             Item::Op(ClientOp::Unsub {
                 sid: b("7"),
@@ -561,4 +573,28 @@ fn encoded_client_ops_round_trip() {
             Item::Op(ClientOp::Pong),
         ]
     );
+}
+
+#[test]
+fn sizes_with_leading_zeros_remember_their_width() {
+    let mut p = ClientParser::new(ParserLimits::default());
+    let mut buf =
+        BytesMut::from(&b"PUB foo 0002\r\nhi\r\nHPUB h 012 0014\r\nNATS/1.0\r\n\r\nhi\r\n"[..]);
+    match p.next_op(&mut buf) {
+        Ok(Some(ClientOp::Pub { size_width, .. })) => assert_eq!(size_width, 4),
+        other => panic!("{other:?}"),
+    }
+    p.connect_info();
+    let mut p = ClientParser::new(ParserLimits::default());
+    let mut buf = BytesMut::from(
+        &b"CONNECT {\"headers\":true}\r\nHPUB h 012 0014\r\nNATS/1.0\r\n\r\nhi\r\n"[..],
+    );
+    assert!(matches!(
+        p.next_op(&mut buf),
+        Ok(Some(ClientOp::Connect(_)))
+    ));
+    match p.next_op(&mut buf) {
+        Ok(Some(ClientOp::HPub { widths, .. })) => assert_eq!(widths, [3, 4]),
+        other => panic!("{other:?}"),
+    }
 }
