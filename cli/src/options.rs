@@ -206,6 +206,12 @@ pub fn apply(config: &mut ServerConfig, file: &FileOptions) -> Result<(), String
     if let Some(v) = positive(file.max_closed_clients) {
         config.max_closed_clients = v;
     }
+    let security = &file.security;
+    config.accounts = security.accounts.clone();
+    // Credentials given as flags (`--user`, `--auth`) win over the file's.
+    if security.is_set() && !config.auth.is_required() {
+        config.auth = security.auth_config();
+    }
     Ok(())
 }
 

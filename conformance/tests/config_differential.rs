@@ -11,9 +11,7 @@ use std::process::Command;
 /// storage this server does not implement yet, and ignoring them would silently open the
 /// server or lose data.
 const REFUSED: &[&str] = &[
-    "refuse-accounts.conf",
-    "refuse-authorization-token.conf",
-    "refuse-authorization.conf",
+    "refuse-account-exports.conf",
     "refuse-jetstream-enabled.conf",
     "refuse-jetstream.conf",
     "refuse-mappings.conf",

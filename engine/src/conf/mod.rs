@@ -6,7 +6,8 @@
 //!   position), resolving `$variables` (from enclosing maps, then the environment) and
 //!   `include` (relative to the including file);
 //! * [`digest`]: the `sha256:` digest `nats-server -t` prints;
-//! * [`options`]: the tree read as server options.
+//! * [`options`]: the tree read as server options;
+//! * [`security`]: the `authorization` and `accounts` blocks.
 //!
 //! The engine does no IO: files and environment variables come through a [`Host`].
 //!
@@ -30,10 +31,12 @@ pub mod lexer;
 pub mod options;
 mod parser;
 pub mod path;
+pub mod security;
 pub mod value;
 
 pub use error::ConfError;
 pub use options::{map_options, FileOptions, Issue, Mapped, MonitoringOptions};
+pub use security::SecurityOptions;
 pub use value::{Map, Token, Value};
 
 /// Deepest chain of includes accepted (the reference recurses without limit).

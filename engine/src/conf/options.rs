@@ -83,6 +83,8 @@ pub struct FileOptions {
     pub max_closed_clients: Option<i64>,
     /// Monitoring keys.
     pub monitoring: MonitoringOptions,
+    /// `authorization`, `accounts` and `no_auth_user`.
+    pub security: super::security::SecurityOptions,
 }
 
 /// The outcome of reading the options of a file.
@@ -111,8 +113,6 @@ enum Unimplemented {
 fn unimplemented(key: &str) -> Option<Unimplemented> {
     use Unimplemented::{Ignore, Refuse};
     Some(match key {
-        "authorization" => Refuse("authorization"),
-        "accounts" => Refuse("accounts"),
         "tls" | "allow_non_tls" | "ocsp" | "ocsp_cache" => Refuse("TLS"),
         "operator"
         | "operators"
@@ -128,7 +128,6 @@ fn unimplemented(key: &str) -> Option<Unimplemented> {
         | "resolver_tls"
         | "resolver_preload"
         | "resolver_pinned_accounts"
-        | "no_auth_user"
         | "default_sentinel"
         | "proxies" => Refuse("decentralized authentication"),
         "jetstream" | "store_dir" | "storedir" | "default_js_domain" => Refuse("JetStream"),
@@ -415,6 +414,14 @@ fn apply(cx: &mut Ctx<'_>, key: &str, tok: &Token) {
         "ping_max" => cx.out.options.ping_max = cx.int(tok),
         "no_header_support" => cx.out.options.no_header_support = cx.bool(tok),
         "max_closed_clients" => cx.out.options.max_closed_clients = cx.int(tok),
+        "authorization" => {
+            cx.out.options.security.authorization =
+                super::security::authorization(tok, &mut cx.out.errors);
+        }
+        "accounts" => {
+            super::security::accounts(tok, &mut cx.out.errors, &mut cx.out.options.security);
+        }
+        "no_auth_user" => cx.out.options.security.no_auth_user = cx.string(tok),
         other => match unimplemented(other) {
             Some(kind) => not_applied(cx, key, other, tok, kind),
             None if tok.used_variable => {}
