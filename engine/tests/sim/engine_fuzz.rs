@@ -186,7 +186,11 @@ pub fn run(data: &[u8]) {
         d.disconnect(slot, CloseReason::ClientClosed);
     }
     d.check();
-    assert_eq!(d.server.num_clients(), 0, "clients left after everybody left");
+    assert_eq!(
+        d.server.num_clients(),
+        0,
+        "clients left after everybody left"
+    );
     assert_eq!(
         d.server.num_subscriptions(),
         0,
