@@ -198,6 +198,8 @@ pub struct Client {
     auth: AuthState,
     /// Send the connected-client INFO at the end of this batch.
     info_after_batch: bool,
+    /// The server's config generation this client last applied.
+    config_generation: u64,
     /// The account this client publishes and subscribes in.
     account: Arc<Account>,
     /// Size widths of the message being delivered, when the publisher wrote its sizes with
@@ -271,6 +273,7 @@ impl Client {
             trace: cfg.trace,
             auth: AuthState::default(),
             info_after_batch: false,
+            config_generation: server.config_generation(),
             account: server.global_account().clone(),
             echo_widths: [0, 0],
             server,
@@ -281,7 +284,7 @@ impl Client {
         client.auth.nonce = nonce;
         client.send_info();
         if !admitted {
-            let reason = if client.server.is_shutting_down() {
+            let reason = if client.server.is_shutting_down() || client.server.is_lame_duck() {
                 CloseReason::ServerShutdown
             } else {
                 client.send_err(ProtocolError::MaxConnections.wire_text());
@@ -334,6 +337,10 @@ impl Client {
     pub fn handle_input(&mut self, buf: &mut BytesMut, now: Instant) {
         self.last_now = now;
         self.shared.counters.touch(self.shared.start, now);
+        let generation = self.server.config_generation();
+        if generation != self.config_generation {
+            self.refresh_config(generation);
+        }
         if self.closed.is_some() {
             buf.clear();
             return;
@@ -792,6 +799,18 @@ impl Client {
         self.ok();
     }
 
+    /// Applies reloaded options that act per connection (parser limits, tracing, headers).
+    fn refresh_config(&mut self, generation: u64) {
+        self.config_generation = generation;
+        let cfg = self.server.config();
+        self.parser.set_limits(ParserLimits {
+            max_control_line: cfg.max_control_line,
+            max_payload: i64::from(cfg.max_payload),
+        });
+        self.parser.set_server_headers(cfg.headers);
+        self.trace = cfg.trace;
+    }
+
     /// Whether this client may publish to `subject` (its permissions, or a response right
     /// granted by a request it received).
     fn may_publish(&mut self, subject: &Bytes) -> bool {
@@ -840,7 +859,7 @@ impl Client {
 
     /// Queues the INFO a protocol-1 client gets once its CONNECT was accepted.
     fn send_connected_info(&mut self) {
-        let mut info = self.server.info().clone();
+        let mut info = (*self.server.info()).clone();
         info.client_id = Some(self.shared.cid);
         info.client_ip = Some(self.shared.peer.ip().to_string());
         info.connect_info = true;
@@ -850,7 +869,7 @@ impl Client {
 
     /// Queues the INFO for this client.
     fn send_info(&mut self) {
-        let mut info = self.server.info().clone();
+        let mut info = (*self.server.info()).clone();
         info.client_id = Some(self.shared.cid);
         info.client_ip = Some(self.shared.peer.ip().to_string());
         info.auth_required = self.server.config().auth.is_required();

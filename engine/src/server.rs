@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use proto::ServerInfo;
 
 use crate::account::{Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
@@ -54,18 +54,25 @@ pub struct ServerSeed {
 /// `&self`.
 #[derive(Debug)]
 pub struct Server {
-    config: ServerConfig,
-    info: ServerInfo,
+    /// Options and INFO in force; replaced as a whole by [`Server::reload`].
+    live: RwLock<Live>,
+    /// Bumped by every reload, so connections notice cheaply.
+    config_generation: AtomicU64,
+    server_id: String,
+    server_name: String,
     /// The global account's subscriptions (kept here for monitoring of the default account).
     pub(crate) sublist: Arc<SharedSublist<SubRef>>,
     /// Every account by name (`$G` and `$SYS` always exist).
-    accounts: HashMap<String, Arc<Account>>,
+    accounts: RwLock<HashMap<String, Arc<Account>>>,
+    /// The global account `$G`.
+    global: Arc<Account>,
     clients: Mutex<HashMap<u64, Arc<ClientShared>>>,
     closed: Mutex<VecDeque<ClosedClient>>,
     next_cid: AtomicU64,
     rng_seed: u64,
     nonce_key: [u8; 32],
     shutting_down: AtomicBool,
+    lame_duck: AtomicBool,
     /// Counters.
     pub stats: ServerStats,
     start: Instant,
@@ -77,6 +84,44 @@ fn public_key(prefix: nkeys::KeyPairType, raw: [u8; 32]) -> String {
         Ok(kp) => kp.public_key(),
         Err(_) => String::from("NSERVER"),
     }
+}
+
+/// The options and INFO in force together.
+#[derive(Debug)]
+struct Live {
+    config: Arc<ServerConfig>,
+    info: Arc<ServerInfo>,
+}
+
+/// The INFO template for `config`.
+fn info_for(config: &ServerConfig, server_id: &str, server_name: &str) -> ServerInfo {
+    ServerInfo {
+        server_name: server_name.to_string(),
+        server_id: server_id.to_string(),
+        version: VERSION.to_string(),
+        proto: PROTO_LEVEL,
+        host: config.host.clone(),
+        port: config.port,
+        headers: config.headers,
+        max_payload: i64::from(config.max_payload),
+        auth_required: config.auth.is_required(),
+        ..ServerInfo::default()
+    }
+}
+
+/// Why a reload was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReloadError {
+    /// An option that cannot change while running.
+    #[error("config reload not supported for {option}: old={old}, new={new}")]
+    NotSupported {
+        /// The option's name as the reference spells it.
+        option: &'static str,
+        /// Its value in force.
+        old: String,
+        /// The value asked for.
+        new: String,
+    },
 }
 
 /// A key for nonces, derived from (not equal to) the identity seed.
@@ -92,20 +137,11 @@ impl Server {
     /// A server with the given options, started at `now`.
     pub fn new(config: ServerConfig, seed: ServerSeed, now: Instant) -> Arc<Server> {
         let server_id = public_key(nkeys::KeyPairType::Server, seed.identity);
-        let info = ServerInfo {
-            server_name: config
-                .server_name
-                .clone()
-                .unwrap_or_else(|| server_id.clone()),
-            server_id,
-            version: VERSION.to_string(),
-            proto: PROTO_LEVEL,
-            host: config.host.clone(),
-            port: config.port,
-            headers: config.headers,
-            max_payload: i64::from(config.max_payload),
-            ..ServerInfo::default()
-        };
+        let server_name = config
+            .server_name
+            .clone()
+            .unwrap_or_else(|| server_id.clone());
+        let info = info_for(&config, &server_id, &server_name);
         let global = Account::new(GLOBAL_ACCOUNT);
         let mut accounts = HashMap::new();
         accounts.insert(GLOBAL_ACCOUNT.to_string(), global.clone());
@@ -116,16 +152,23 @@ impl Server {
                 .or_insert_with(|| Account::new(a.name.clone()));
         }
         Arc::new(Server {
-            config,
-            info,
+            live: RwLock::new(Live {
+                config: Arc::new(config),
+                info: Arc::new(info),
+            }),
+            config_generation: AtomicU64::new(0),
+            server_id,
+            server_name,
             sublist: global.sublist.clone(),
-            accounts,
+            accounts: RwLock::new(accounts),
+            global,
             clients: Mutex::new(HashMap::new()),
             closed: Mutex::new(VecDeque::new()),
             next_cid: AtomicU64::new(1),
             rng_seed: seed.rng,
             nonce_key: nonce_key(&seed.identity),
             shutting_down: AtomicBool::new(false),
+            lame_duck: AtomicBool::new(false),
             stats: ServerStats::default(),
             start: now,
         })
@@ -136,24 +179,69 @@ impl Server {
         crate::auth::nonce_for(&self.nonce_key, cid)
     }
 
-    /// The options in force.
-    pub fn config(&self) -> &ServerConfig {
-        &self.config
+    /// The options in force (a snapshot: a reload replaces them as a whole).
+    pub fn config(&self) -> Arc<ServerConfig> {
+        self.live.read().config.clone()
     }
 
     /// The server's INFO, without per-client fields.
-    pub fn info(&self) -> &ServerInfo {
-        &self.info
+    pub fn info(&self) -> Arc<ServerInfo> {
+        self.live.read().info.clone()
+    }
+
+    /// Changes with every successful [`Server::reload`].
+    pub fn config_generation(&self) -> u64 {
+        self.config_generation.load(Ordering::Acquire)
+    }
+
+    /// Applies new options without dropping connections, as the reference's config reload
+    /// does. Options that cannot change at run time are refused (nothing is applied then).
+    /// New accounts are created; connections keep the account and permissions they have.
+    pub fn reload(&self, new: ServerConfig) -> Result<(), ReloadError> {
+        let old = self.config();
+        let mut fixed = |option: &'static str, o: String, n: String| {
+            if o == n {
+                Ok(())
+            } else {
+                Err(ReloadError::NotSupported {
+                    option,
+                    old: o,
+                    new: n,
+                })
+            }
+        };
+        fixed("Host", old.host.clone(), new.host.clone())?;
+        fixed("Port", old.port.to_string(), new.port.to_string())?;
+        fixed(
+            "ServerName",
+            old.server_name.clone().unwrap_or_default(),
+            new.server_name.clone().unwrap_or_default(),
+        )?;
+        {
+            let mut accounts = self.accounts.write();
+            for a in &new.accounts {
+                accounts
+                    .entry(a.name.clone())
+                    .or_insert_with(|| Account::new(a.name.clone()));
+            }
+        }
+        let info = info_for(&new, &self.server_id, &self.server_name);
+        *self.live.write() = Live {
+            config: Arc::new(new),
+            info: Arc::new(info),
+        };
+        self.config_generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     /// The server id (public key).
     pub fn id(&self) -> &str {
-        &self.info.server_id
+        &self.server_id
     }
 
     /// The server name.
     pub fn name(&self) -> &str {
-        &self.info.server_name
+        &self.server_name
     }
 
     /// When the server started.
@@ -168,22 +256,26 @@ impl Server {
 
     /// Number of subscriptions in all accounts.
     pub fn num_subscriptions(&self) -> usize {
-        self.accounts.values().map(|a| a.sublist.count()).sum()
+        self.accounts
+            .read()
+            .values()
+            .map(|a| a.sublist.count())
+            .sum()
     }
 
     /// The account named `name`, if configured.
-    pub fn account(&self, name: &str) -> Option<&Arc<Account>> {
-        self.accounts.get(name)
+    pub fn account(&self, name: &str) -> Option<Arc<Account>> {
+        self.accounts.read().get(name).cloned()
     }
 
     /// The account clients without one belong to (`$G`).
     pub fn global_account(&self) -> &Arc<Account> {
-        &self.accounts[GLOBAL_ACCOUNT]
+        &self.global
     }
 
     /// Every account, in no particular order.
-    pub fn accounts(&self) -> impl Iterator<Item = &Arc<Account>> {
-        self.accounts.values()
+    pub fn accounts(&self) -> Vec<Arc<Account>> {
+        self.accounts.read().values().cloned().collect()
     }
 
     /// Whether [`Server::shutdown`] was called.
@@ -196,12 +288,12 @@ impl Server {
     /// down): drain its outbound queue first.
     pub fn accept(self: &Arc<Self>, peer: SocketAddr, now: Instant) -> Client {
         let cid = self.next_cid.fetch_add(1, Ordering::Relaxed);
-        let shared = Arc::new(ClientShared::new(cid, peer, now, self.config.max_pending));
+        let config = self.config();
+        let shared = Arc::new(ClientShared::new(cid, peer, now, config.max_pending));
         let admitted = {
             let mut clients = self.clients.lock();
-            let full =
-                self.config.max_connections > 0 && clients.len() >= self.config.max_connections;
-            if full || self.is_shutting_down() {
+            let full = config.max_connections > 0 && clients.len() >= config.max_connections;
+            if full || self.is_shutting_down() || self.is_lame_duck() {
                 false
             } else {
                 clients.insert(cid, shared.clone());
@@ -227,8 +319,9 @@ impl Server {
             reason,
         };
         let mut ring = self.closed.lock();
-        if self.config.max_closed_clients > 0 {
-            if ring.len() >= self.config.max_closed_clients {
+        let max_closed = self.config().max_closed_clients;
+        if max_closed > 0 {
+            if ring.len() >= max_closed {
                 ring.pop_front();
             }
             ring.push_back(closed);
@@ -244,6 +337,42 @@ impl Server {
     /// Snapshot of the connected clients.
     pub fn clients(&self) -> Vec<Arc<ClientShared>> {
         self.clients.lock().values().cloned().collect()
+    }
+
+    /// Enters lame duck mode: new connections are refused, and every connected client that
+    /// understands asynchronous INFO (protocol 1) is told `"ldm":true` so it can move to
+    /// another server. The runtime then closes the clients over the lame duck duration with
+    /// [`Server::close_client`] and finally calls [`Server::shutdown`].
+    pub fn enter_lame_duck(&self) {
+        self.lame_duck.store(true, Ordering::Release);
+        let template = self.info();
+        for c in self.clients() {
+            let speaks_info = c.connect.get().is_some_and(|ci| ci.protocol >= 1);
+            if !speaks_info {
+                continue;
+            }
+            let mut info = (*template).clone();
+            info.ldm = true;
+            info.client_id = Some(c.cid);
+            info.client_ip = Some(c.peer.ip().to_string());
+            let queued = c
+                .outbound
+                .queue(None, |buf| proto::encode::info(buf, &info));
+            if queued == crate::outbound::Queued::NeedsFlush {
+                c.outbound.flush();
+            }
+        }
+    }
+
+    /// Whether [`Server::enter_lame_duck`] was called.
+    pub fn is_lame_duck(&self) -> bool {
+        self.lame_duck.load(Ordering::Acquire)
+    }
+
+    /// Tells one client to close for `reason` (its writer flushes, then closes).
+    pub fn close_client(&self, cid: u64, reason: CloseReason) -> bool {
+        let client = self.clients.lock().get(&cid).cloned();
+        client.is_some_and(|c| c.outbound.close(reason))
     }
 
     /// Starts shutting down: new connections are refused and every client is told to close

@@ -403,3 +403,52 @@ fn user_bound_to_a_missing_account_is_refused() {
         "-ERR 'Authorization Violation'\r\n"
     );
 }
+
+#[test]
+fn reload_changes_passwords_without_dropping_connections() {
+    let (s, now) = server(users(vec![user("a", "old", None)]));
+    let (mut kept, out) = login(&s, now, "a", "old");
+    assert_eq!(out, "PONG\r\n");
+    let mut cfg = (*s.config()).clone();
+    cfg.auth = users(vec![user("a", "new", None)]);
+    s.reload(cfg).expect("reload");
+    assert_eq!(
+        login(&s, now, "a", "old").1,
+        "-ERR 'Authorization Violation'\r\n"
+    );
+    assert_eq!(login(&s, now, "a", "new").1, "PONG\r\n");
+    send(&mut kept, "PING\r\n", now);
+    assert_eq!(drain(&kept), "PONG\r\n");
+    assert_eq!(kept.close_reason(), None);
+}
+
+#[test]
+fn reload_refuses_options_that_cannot_change() {
+    let (s, _) = server(AuthConfig::default());
+    let mut cfg = (*s.config()).clone();
+    cfg.port = 4333;
+    let err = s.reload(cfg).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "config reload not supported for Port: old=4222, new=4333"
+    );
+    assert_eq!(s.config().port, 4222);
+}
+
+#[test]
+fn reload_applies_new_limits_to_existing_connections() {
+    let (s, now) = server(AuthConfig::default());
+    let mut c = s.accept(peer(), now);
+    drain(&c);
+    send(
+        &mut c,
+        "CONNECT {\"verbose\":false}\r\nPUB x 5\r\nhello\r\nPING\r\n",
+        now,
+    );
+    assert_eq!(drain(&c), "PONG\r\n");
+    let mut cfg = (*s.config()).clone();
+    cfg.max_payload = 4;
+    s.reload(cfg).unwrap();
+    send(&mut c, "PUB x 5\r\nhello\r\n", now);
+    assert_eq!(drain(&c), "-ERR 'Maximum Payload Violation'\r\n");
+}

@@ -500,3 +500,31 @@ fn sizes_written_with_leading_zeros_are_echoed() {
         "MSG foo 1 0002\r\nhi\r\nHMSG foo 1 012 0014\r\nNATS/1.0\r\n\r\nhi\r\n"
     );
 }
+
+#[test]
+fn lame_duck_tells_protocol_one_clients_and_refuses_new_ones() {
+    let (s, now) = server();
+    let mut modern = client(&s, now, r#"{"verbose":false,"protocol":1}"#);
+    drain(&modern);
+    let old = client(&s, now, QUIET);
+    s.enter_lame_duck();
+    let info = drain(&modern);
+    assert!(
+        info.starts_with("INFO {") && info.contains("\"ldm\":true"),
+        "{info}"
+    );
+    assert_eq!(drain(&old), "");
+    let late = s.accept(peer(), now);
+    drain(&late);
+    assert_eq!(late.close_reason(), Some(CloseReason::ServerShutdown));
+    assert!(s.close_client(modern.cid(), CloseReason::ServerShutdown));
+    send(&mut modern, "PING\r\n", now);
+    let mut out = BytesMut::new();
+    assert_eq!(
+        modern
+            .shared()
+            .outbound
+            .poll_transmit(&mut out, Waker::noop()),
+        Transmit::Close(CloseReason::ServerShutdown)
+    );
+}
