@@ -199,7 +199,7 @@ impl Server {
     /// New accounts are created; connections keep the account and permissions they have.
     pub fn reload(&self, new: ServerConfig) -> Result<(), ReloadError> {
         let old = self.config();
-        let mut fixed = |option: &'static str, o: String, n: String| {
+        let fixed = |option: &'static str, o: String, n: String| {
             if o == n {
                 Ok(())
             } else {
