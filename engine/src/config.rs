@@ -44,6 +44,41 @@ pub struct ServerConfig {
     pub auth: AuthConfig,
     /// Accounts besides `$G` and `$SYS`.
     pub accounts: Vec<AccountConfig>,
+    /// TLS on the client listener (`None`: plain text). The runtime does the handshake; the
+    /// engine only reports it in INFO.
+    pub tls: Option<TlsSettings>,
+}
+
+/// What the engine and the runtime need to know about client TLS. Certificates, keys and the
+/// handshake itself belong to the runtime: the engine holds no files and no crypto.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Clients must present a certificate signed by a trusted CA (`verify`, `--tlsverify`).
+    pub verify: bool,
+    /// Like `verify`, and the certificate's identity names the user (`verify_and_map`).
+    pub verify_and_map: bool,
+    /// The TLS handshake comes before INFO (`handshake_first`).
+    pub handshake_first: bool,
+    /// Longest a client may take to complete the handshake (`timeout`, default 2 s).
+    pub timeout: Duration,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            verify: false,
+            verify_and_map: false,
+            handshake_first: false,
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl TlsSettings {
+    /// Whether clients must present a verified certificate (INFO `tls_verify`).
+    pub fn verifies_clients(&self) -> bool {
+        self.verify || self.verify_and_map
+    }
 }
 
 impl Default for ServerConfig {
@@ -67,6 +102,7 @@ impl Default for ServerConfig {
             max_traced_msg_len: 0,
             auth: AuthConfig::default(),
             accounts: Vec::new(),
+            tls: None,
         }
     }
 }

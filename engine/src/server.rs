@@ -105,6 +105,8 @@ fn info_for(config: &ServerConfig, server_id: &str, server_name: &str) -> Server
         headers: config.headers,
         max_payload: i64::from(config.max_payload),
         auth_required: config.auth.is_required(),
+        tls_required: config.tls.is_some(),
+        tls_verify: config.tls.as_ref().is_some_and(|t| t.verifies_clients()),
         ..ServerInfo::default()
     }
 }
