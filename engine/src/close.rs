@@ -33,6 +33,8 @@ pub enum CloseReason {
     AuthenticationTimeout,
     /// The server is shutting down.
     ServerShutdown,
+    /// The TLS handshake failed or did not complete within the TLS timeout.
+    TlsHandshakeError,
 }
 
 impl CloseReason {
@@ -52,6 +54,7 @@ impl CloseReason {
             CloseReason::AuthenticationViolation => "Authentication Failure",
             CloseReason::AuthenticationTimeout => "Authentication Timeout",
             CloseReason::ServerShutdown => "Server Shutdown",
+            CloseReason::TlsHandshakeError => "TLS Handshake Failure",
         }
     }
 }
