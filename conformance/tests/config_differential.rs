@@ -11,7 +11,6 @@ use std::process::Command;
 /// storage this server does not implement yet, and ignoring them would silently open the
 /// server or lose data.
 const REFUSED: &[&str] = &[
-    "refuse-account-exports.conf",
     "refuse-jetstream-enabled.conf",
     "refuse-jetstream.conf",
     "refuse-mappings.conf",

@@ -166,6 +166,8 @@ transcripts!(
     sec_other_users_password,
     sec_publish_denied,
     sec_queue_permission,
+    sec_service_import_isolation,
+    sec_stream_import,
     sec_subscribe_escalation,
     sec_token_as_password,
     sec_token_right,

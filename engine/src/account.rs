@@ -1,8 +1,15 @@
 //! Accounts: isolated subject namespaces. Clients of one account never see another's messages
-//! unless an export/import says so.
+//! unless an export/import says so (see [`crate::import`]).
 
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
+
+use crate::client::ClientShared;
+use crate::import::{ExportConfig, ImportConfig};
 use crate::sublist::SharedSublist;
 use crate::SubRef;
 
@@ -12,11 +19,21 @@ pub const GLOBAL_ACCOUNT: &str = "$G";
 /// Name of the system account.
 pub const SYSTEM_ACCOUNT: &str = "$SYS";
 
+/// How long a service response route waits for its answer.
+pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Most pending service response routes per account; the oldest are dropped past this.
+const MAX_PENDING_RESPONSES: usize = 100_000;
+
 /// An account as configured.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountConfig {
     /// Its name.
     pub name: String,
+    /// What it exports.
+    pub exports: Vec<ExportConfig>,
+    /// What it imports.
+    pub imports: Vec<ImportConfig>,
 }
 
 /// One account at run time: its name and subscription index.
@@ -26,14 +43,52 @@ pub struct Account {
     pub name: String,
     /// Its subscriptions.
     pub sublist: Arc<SharedSublist<SubRef>>,
+    /// The account's own client, owner of the forwarding subscriptions of imports (it has no
+    /// socket: its deliveries are re-published, never queued).
+    pub(crate) internal: Arc<ClientShared>,
+    /// Service response routes waiting for an answer, oldest first, with their deadlines.
+    responses: Mutex<VecDeque<(Instant, SubRef)>>,
 }
 
 impl Account {
-    /// A new, empty account.
-    pub fn new(name: impl Into<String>) -> Arc<Account> {
+    /// A new, empty account created at `now`.
+    pub fn new(name: impl Into<String>, now: Instant) -> Arc<Account> {
         Arc::new(Account {
             name: name.into(),
             sublist: Arc::new(SharedSublist::new()),
+            internal: Arc::new(ClientShared::new(
+                0,
+                SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+                now,
+                0,
+            )),
+            responses: Mutex::new(VecDeque::new()),
         })
+    }
+
+    /// Remembers a response route to drop if unanswered by `deadline`; returns the routes
+    /// that expired (or were pushed out) by now, for the caller to remove.
+    pub(crate) fn track_response(&self, sub: SubRef, now: Instant) -> Vec<SubRef> {
+        let mut q = self.responses.lock();
+        let mut expired = Vec::new();
+        while let Some((deadline, s)) = q.front() {
+            if *deadline <= now || s.is_closed() || q.len() >= MAX_PENDING_RESPONSES {
+                expired.push(s.clone());
+                q.pop_front();
+            } else {
+                break;
+            }
+        }
+        q.push_back((now + RESPONSE_TIMEOUT, sub));
+        expired
+    }
+
+    /// Number of service response routes waiting for an answer.
+    pub fn pending_responses(&self) -> usize {
+        self.responses
+            .lock()
+            .iter()
+            .filter(|(_, s)| !s.is_closed())
+            .count()
     }
 }

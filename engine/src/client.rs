@@ -20,8 +20,8 @@ use crate::outbound::{Outbound, Queued};
 use crate::protocol_error::parse_error_outcome;
 use crate::server::Server;
 use crate::subject::{is_valid_publish_subject, is_valid_subscribe_subject};
-use crate::sublist::MatchCache;
-use crate::subscription::{Delivery, SubRef, Subscription};
+use crate::sublist::{MatchCache, MatchResult};
+use crate::subscription::{Delivery, ImportRoute, SubRef, Subscription};
 use crate::trace::{client_prefix, payload_line, redacted_connect, LogEvent, LogLevel};
 use crate::{CloseReason, ProtocolError};
 
@@ -202,6 +202,8 @@ pub struct Client {
     config_generation: u64,
     /// The account this client publishes and subscribes in.
     account: Arc<Account>,
+    /// How many imports deep the current delivery is.
+    forward_depth: u8,
     /// Size widths of the message being delivered, when the publisher wrote its sizes with
     /// leading zeros (the reference echoes them).
     echo_widths: [u8; 2],
@@ -276,6 +278,7 @@ impl Client {
             config_generation: server.config_generation(),
             account: server.global_account().clone(),
             echo_widths: [0, 0],
+            forward_depth: 0,
             server,
             shared,
         };
@@ -590,7 +593,8 @@ impl Client {
         }
     }
 
-    /// Routes one message to every matching subscription; true if anyone got it.
+    /// Routes one message to every matching subscription of this client's account; true if
+    /// anyone got it.
     fn deliver(
         &mut self,
         subject: &[u8],
@@ -599,6 +603,18 @@ impl Client {
         payload: &[u8],
     ) -> bool {
         let result = self.cache.get(&self.account.sublist, subject);
+        self.deliver_result(&result, subject, reply, hdr, payload)
+    }
+
+    /// Delivers one message to the subscriptions of a match result.
+    fn deliver_result(
+        &mut self,
+        result: &MatchResult<SubRef>,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        hdr: &[u8],
+        payload: &[u8],
+    ) -> bool {
         let mut delivered = false;
         for sub in &result.plain {
             if !self.opts.echo && Arc::ptr_eq(&sub.client, &self.shared) {
@@ -635,6 +651,9 @@ impl Client {
         hdr: &[u8],
         payload: &[u8],
     ) -> bool {
+        if let Some(route) = &sub.import {
+            return self.forward(sub, route, subject, reply, hdr, payload);
+        }
         if let Some(perms) = sub.permissions.as_deref() {
             if let Some(rules) = perms.subscribe.as_ref() {
                 if !rules.deny.is_empty() && !rules.allows_delivery(subject) {
@@ -682,6 +701,42 @@ impl Client {
             self.out_bytes += size as u64;
         }
         ok
+    }
+
+    /// Re-publishes a message caught by an import's forwarding subscription into the account
+    /// it leads to (see [`crate::import`]).
+    fn forward(
+        &mut self,
+        sub: &SubRef,
+        route: &ImportRoute,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        hdr: &[u8],
+        payload: &[u8],
+    ) -> bool {
+        if self.forward_depth >= MAX_FORWARD_DEPTH {
+            return false;
+        }
+        match sub.claim() {
+            Delivery::Skip => return false,
+            Delivery::Deliver => {}
+            Delivery::DeliverLast => self.retire(sub),
+        }
+        let mapped = route.mapping.apply(subject);
+        let reply = match (route.service, reply) {
+            (true, Some(r)) => {
+                Some(
+                    self.server
+                        .response_route(&route.to, &sub.account, r, self.last_now),
+                )
+            }
+            (_, r) => r.map(Bytes::copy_from_slice),
+        };
+        let result = route.to.sublist.matches(&mapped);
+        self.forward_depth += 1;
+        let delivered = self.deliver_result(&result, &mapped, reply.as_deref(), hdr, payload);
+        self.forward_depth -= 1;
+        delivered
     }
 
     /// Sends a 503 status message (naming the subject nobody answered) to the first of this
@@ -1116,9 +1171,12 @@ impl Drop for Client {
     }
 }
 
+/// Most imports one message may cross (stops import cycles).
+const MAX_FORWARD_DEPTH: u8 = 8;
+
 /// Removes a subscription from the index once, whoever gets there first (its owner
 /// unsubscribing or closing, or a publisher delivering its last allowed message).
-fn retire(sub: &SubRef) {
+pub(crate) fn retire(sub: &SubRef) {
     if sub.mark_closed() {
         sub.account
             .sublist

@@ -40,6 +40,7 @@ pub mod client_info;
 pub mod close;
 pub mod conf;
 pub mod config;
+pub mod import;
 pub mod monitor;
 pub mod outbound;
 pub mod protocol_error;

@@ -10,10 +10,12 @@ use std::time::Instant;
 use parking_lot::{Mutex, RwLock};
 use proto::ServerInfo;
 
-use crate::account::{Account, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
+use crate::account::{Account, AccountConfig, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
 use crate::client::{Client, ClientShared};
 use crate::client_info::ClosedClient;
+use crate::import::{authorize, ExportKind, SubjectMapping};
 use crate::sublist::SharedSublist;
+use crate::subscription::{ImportRoute, Subscription};
 use crate::CloseReason;
 use crate::{ServerConfig, SubRef};
 
@@ -70,6 +72,7 @@ pub struct Server {
     closed: Mutex<VecDeque<ClosedClient>>,
     next_cid: AtomicU64,
     rng_seed: u64,
+    next_response: AtomicU64,
     nonce_key: [u8; 32],
     shutting_down: AtomicBool,
     lame_duck: AtomicBool,
@@ -83,6 +86,66 @@ fn public_key(prefix: nkeys::KeyPairType, raw: [u8; 32]) -> String {
     match nkeys::KeyPair::new_from_raw(prefix, raw) {
         Ok(kp) => kp.public_key(),
         Err(_) => String::from("NSERVER"),
+    }
+}
+
+/// Sets up the forwarding subscriptions of every authorized import (unauthorized ones were
+/// refused when the configuration was read).
+fn install_imports(configs: &[AccountConfig], accounts: &HashMap<String, Arc<Account>>) {
+    for importer_cfg in configs {
+        let Some(importer) = accounts.get(&importer_cfg.name) else {
+            continue;
+        };
+        for import in &importer_cfg.imports {
+            let exports = configs
+                .iter()
+                .find(|c| c.name == import.account)
+                .map(|c| c.exports.as_slice());
+            let (Some(exporter), Ok(())) = (
+                accounts.get(&import.account),
+                authorize(&importer_cfg.name, import, exports),
+            ) else {
+                continue;
+            };
+            let (home, subject, route) = match import.kind {
+                ExportKind::Stream => (
+                    exporter,
+                    import.subject.clone(),
+                    ImportRoute {
+                        to: importer.clone(),
+                        mapping: SubjectMapping::new(
+                            &import.subject,
+                            import.to.as_deref(),
+                            import.prefix.as_deref(),
+                        ),
+                        service: false,
+                    },
+                ),
+                ExportKind::Service => {
+                    let local = import.to.clone().unwrap_or_else(|| import.subject.clone());
+                    (
+                        importer,
+                        local.clone(),
+                        ImportRoute {
+                            to: exporter.clone(),
+                            mapping: SubjectMapping::new(&local, Some(&import.subject), None),
+                            service: true,
+                        },
+                    )
+                }
+            };
+            let sub = SubRef(Arc::new(Subscription::forwarder(
+                home.clone(),
+                bytes::Bytes::from(subject),
+                route,
+            )));
+            if home.sublist.insert(&sub.subject, None, sub.clone()).is_ok() {
+                home.internal
+                    .counters
+                    .subscriptions
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -126,6 +189,18 @@ pub enum ReloadError {
     },
 }
 
+/// `n` in `len` base-62 digits (low digits first).
+fn base62(mut n: u64, len: usize) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    (0..len)
+        .map(|_| {
+            let d = DIGITS[(n % 62) as usize] as char;
+            n /= 62;
+            d
+        })
+        .collect()
+}
+
 /// A key for nonces, derived from (not equal to) the identity seed.
 fn nonce_key(identity: &[u8; 32]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
@@ -144,15 +219,19 @@ impl Server {
             .clone()
             .unwrap_or_else(|| server_id.clone());
         let info = info_for(&config, &server_id, &server_name);
-        let global = Account::new(GLOBAL_ACCOUNT);
+        let global = Account::new(GLOBAL_ACCOUNT, now);
         let mut accounts = HashMap::new();
         accounts.insert(GLOBAL_ACCOUNT.to_string(), global.clone());
-        accounts.insert(SYSTEM_ACCOUNT.to_string(), Account::new(SYSTEM_ACCOUNT));
+        accounts.insert(
+            SYSTEM_ACCOUNT.to_string(),
+            Account::new(SYSTEM_ACCOUNT, now),
+        );
         for a in &config.accounts {
             accounts
                 .entry(a.name.clone())
-                .or_insert_with(|| Account::new(a.name.clone()));
+                .or_insert_with(|| Account::new(a.name.clone(), now));
         }
+        install_imports(&config.accounts, &accounts);
         Arc::new(Server {
             live: RwLock::new(Live {
                 config: Arc::new(config),
@@ -168,12 +247,61 @@ impl Server {
             closed: Mutex::new(VecDeque::new()),
             next_cid: AtomicU64::new(1),
             rng_seed: seed.rng,
+            next_response: AtomicU64::new(1),
             nonce_key: nonce_key(&seed.identity),
             shutting_down: AtomicBool::new(false),
             lame_duck: AtomicBool::new(false),
             stats: ServerStats::default(),
             start: now,
         })
+    }
+
+    /// Opens a one-shot route for the answer to a service request: a fresh `_R_.` reply
+    /// subject in `exporter` whose first message is re-published to `reply` in `importer`.
+    pub(crate) fn response_route(
+        &self,
+        exporter: &Arc<Account>,
+        importer: &Arc<Account>,
+        reply: &[u8],
+        now: Instant,
+    ) -> bytes::Bytes {
+        let n = self.next_response.fetch_add(1, Ordering::Relaxed);
+        let mixed = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ self.rng_seed;
+        let subject = format!(
+            "_R_.{}.{}",
+            base62(self.rng_seed.rotate_left(17), 6),
+            base62(mixed, 6)
+        );
+        let subject = bytes::Bytes::from(subject);
+        let route = ImportRoute {
+            to: importer.clone(),
+            mapping: SubjectMapping::Template {
+                from: subject.clone(),
+                to: bytes::Bytes::copy_from_slice(reply),
+            },
+            service: false,
+        };
+        let sub = SubRef(Arc::new(Subscription::forwarder(
+            exporter.clone(),
+            subject.clone(),
+            route,
+        )));
+        sub.set_max(1);
+        if exporter
+            .sublist
+            .insert(&sub.subject, None, sub.clone())
+            .is_ok()
+        {
+            exporter
+                .internal
+                .counters
+                .subscriptions
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        for stale in exporter.track_response(sub, now) {
+            crate::client::retire(&stale);
+        }
+        subject
     }
 
     /// The nonce INFO carries for connection `cid` (NKEY authentication).
@@ -224,7 +352,7 @@ impl Server {
             for a in &new.accounts {
                 accounts
                     .entry(a.name.clone())
-                    .or_insert_with(|| Account::new(a.name.clone()));
+                    .or_insert_with(|| Account::new(a.name.clone(), self.start));
             }
         }
         let info = info_for(&new, &self.server_id, &self.server_name);

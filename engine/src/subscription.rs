@@ -8,6 +8,7 @@ use bytes::Bytes;
 use crate::account::Account;
 use crate::auth::Permissions;
 use crate::client::ClientShared;
+use crate::import::SubjectMapping;
 
 /// A subscription: who gets the messages (its client's outbound queue), under which sid.
 #[derive(Debug)]
@@ -27,12 +28,25 @@ pub struct Subscription {
     pub permissions: Option<Arc<Permissions>>,
     /// The account whose index holds it.
     pub account: Arc<Account>,
+    /// For the forwarding subscriptions of imports: where deliveries are re-published.
+    pub import: Option<Arc<ImportRoute>>,
     /// Auto-unsubscribe limit (0: none).
     max: AtomicU64,
     /// Messages delivered so far (counted only while a limit is set).
     delivered: AtomicU64,
     /// Removed from the index (unsubscribed, limit reached or client gone).
     closed: AtomicBool,
+}
+
+/// Where a forwarding subscription re-publishes what it receives.
+#[derive(Debug)]
+pub struct ImportRoute {
+    /// The account messages continue in.
+    pub to: Arc<Account>,
+    /// How their subject is rewritten.
+    pub mapping: SubjectMapping,
+    /// A service import: the reply is replaced by a one-shot response route back.
+    pub service: bool,
 }
 
 /// What a delivery attempt decided.
@@ -66,10 +80,26 @@ impl Subscription {
             headers,
             permissions,
             account,
+            import: None,
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             closed: AtomicBool::new(false),
         }
+    }
+
+    /// A forwarding subscription of `account` on `subject` for an import.
+    pub fn forwarder(account: Arc<Account>, subject: Bytes, route: ImportRoute) -> Self {
+        let mut s = Subscription::new(
+            account.internal.clone(),
+            Bytes::from_static(b"import"),
+            subject,
+            None,
+            true,
+            None,
+            account,
+        );
+        s.import = Some(Arc::new(route));
+        s
     }
 
     /// Sets the auto-unsubscribe limit. Returns true when it is already reached.

@@ -22,6 +22,7 @@ fn server_with_accounts(auth: AuthConfig, accounts: &[&str]) -> (Arc<Server>, In
             .iter()
             .map(|a| AccountConfig {
                 name: a.to_string(),
+                ..AccountConfig::default()
             })
             .collect(),
         ..ServerConfig::default()
@@ -451,4 +452,132 @@ fn reload_applies_new_limits_to_existing_connections() {
     s.reload(cfg).unwrap();
     send(&mut c, "PUB x 5\r\nhello\r\n", now);
     assert_eq!(drain(&c), "-ERR 'Maximum Payload Violation'\r\n");
+}
+
+fn imports_server() -> (Arc<Server>, Instant) {
+    use engine::import::{ExportConfig, ExportKind, ImportConfig};
+    let now = Instant::now();
+    let accounts = vec![
+        AccountConfig {
+            name: "A".into(),
+            exports: vec![
+                ExportConfig {
+                    kind: ExportKind::Stream,
+                    subject: "events.>".into(),
+                    accounts: vec!["B".into()],
+                },
+                ExportConfig {
+                    kind: ExportKind::Service,
+                    subject: "svc.req".into(),
+                    accounts: vec![],
+                },
+            ],
+            imports: vec![],
+        },
+        AccountConfig {
+            name: "B".into(),
+            exports: vec![],
+            imports: vec![
+                ImportConfig {
+                    kind: ExportKind::Stream,
+                    account: "A".into(),
+                    subject: "events.x".into(),
+                    to: None,
+                    prefix: Some("a".into()),
+                },
+                ImportConfig {
+                    kind: ExportKind::Service,
+                    account: "A".into(),
+                    subject: "svc.req".into(),
+                    to: Some("asvc".into()),
+                    prefix: None,
+                },
+            ],
+        },
+    ];
+    let cfg = ServerConfig {
+        auth: users(vec![
+            in_account(user("a", "a", None), "A"),
+            in_account(user("b", "b", None), "B"),
+        ]),
+        accounts,
+        ..ServerConfig::default()
+    };
+    (
+        Server::new(
+            cfg,
+            ServerSeed {
+                identity: [4; 32],
+                rng: 9,
+            },
+            now,
+        ),
+        now,
+    )
+}
+
+#[test]
+fn stream_import_delivers_only_what_is_imported_with_prefix() {
+    let (s, now) = imports_server();
+    let (mut b, _) = login(&s, now, "b", "b");
+    send(&mut b, "SUB a.events.> 1\r\nSUB events.> 2\r\n", now);
+    let (mut a, _) = login(&s, now, "a", "a");
+    send(
+        &mut a,
+        "PUB events.x 2\r\nhi\r\nPUB events.y 2\r\nno\r\n",
+        now,
+    );
+    assert_eq!(drain(&b), "MSG a.events.x 1 2\r\nhi\r\n");
+    // B's own namespace is still isolated from A's.
+    send(&mut b, "PUB events.x 1\r\nq\r\n", now);
+    assert_eq!(drain(&b), "MSG events.x 2 1\r\nq\r\n");
+}
+
+#[test]
+fn service_import_routes_one_response_back() {
+    let (s, now) = imports_server();
+    let (mut a, _) = login(&s, now, "a", "a");
+    send(&mut a, "SUB svc.req 1\r\n", now);
+    let (mut b, _) = login(&s, now, "b", "b");
+    send(
+        &mut b,
+        "SUB _INBOX.1 2\r\nPUB asvc _INBOX.1 3\r\nreq\r\n",
+        now,
+    );
+    let got = drain(&a);
+    let reply = got
+        .strip_prefix("MSG svc.req 1 ")
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{got}"))
+        .to_string();
+    assert!(reply.starts_with("_R_."), "{reply}");
+    assert!(
+        !got.contains("_INBOX"),
+        "the importer's inbox must not leak: {got}"
+    );
+    send(
+        &mut a,
+        &format!("PUB {reply} 3\r\nans\r\nPUB {reply} 4\r\nans2\r\n"),
+        now,
+    );
+    assert_eq!(drain(&b), "MSG _INBOX.1 2 3\r\nans\r\n");
+    // A's clients cannot reach B's inbox directly.
+    send(&mut a, "PUB _INBOX.1 1\r\nx\r\n", now);
+    assert_eq!(drain(&b), "");
+}
+
+#[test]
+fn unanswered_response_routes_expire() {
+    let (s, now) = imports_server();
+    let (mut a, _) = login(&s, now, "a", "a");
+    send(&mut a, "SUB svc.req 1\r\n", now);
+    let (mut b, _) = login(&s, now, "b", "b");
+    for _ in 0..5 {
+        send(&mut b, "PUB asvc _INBOX.1 1\r\nr\r\n", now);
+    }
+    let acc = s.account("A").unwrap();
+    assert_eq!(acc.pending_responses(), 5);
+    let later = now + engine::account::RESPONSE_TIMEOUT + Duration::from_secs(1);
+    send(&mut b, "PUB asvc _INBOX.1 1\r\nr\r\n", later);
+    assert_eq!(acc.pending_responses(), 1);
 }

@@ -8,6 +8,7 @@ use super::options::Issue;
 use super::value::{Map, Token, Value};
 use crate::account::AccountConfig;
 use crate::auth::{AuthConfig, NkeyUser, Permissions, ResponseRules, Secret, SubjectRules, User};
+use crate::import::{authorize, ExportConfig, ExportKind, ImportConfig};
 
 /// What the security blocks of a file set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -320,44 +321,147 @@ pub(super) fn authorization(tok: &Token, errors: &mut Vec<Issue>) -> Option<Auth
     Some(auth)
 }
 
-/// The `accounts` block: `NAME: { users: [...] }` entries.
+/// The `accounts` block: `NAME: { users: [...], exports: [...], imports: [...] }` entries.
 pub(super) fn accounts(tok: &Token, errors: &mut Vec<Issue>, out: &mut SecurityOptions) {
     let mut e = Errors(errors);
     let Some(m) = map(&mut e, tok, "accounts") else {
         return;
     };
     for (name, body) in m {
-        out.accounts.push(AccountConfig { name: name.clone() });
-        let Value::Map(fields) = &body.value else {
-            // `NAME: {}`-less forms (a bare name) declare an empty account.
-            continue;
+        let mut account = AccountConfig {
+            name: name.clone(),
+            ..AccountConfig::default()
         };
-        for (k, v) in fields {
-            match k.to_ascii_lowercase().as_str() {
-                "users" => users_list(
-                    &mut e,
-                    v,
-                    Some(name),
-                    None,
-                    &mut out.account_users,
-                    &mut out.account_nkeys,
-                ),
-                other @ ("exports" | "imports" | "mappings" | "maps" | "jetstream" | "js") => {
-                    e.at(
+        if let Value::Map(fields) = &body.value {
+            for (k, v) in fields {
+                match k.to_ascii_lowercase().as_str() {
+                    "users" => users_list(
+                        &mut e,
                         v,
-                        format!(
-                            "account {name:?}: {other:?} is not supported by this server yet; \
-                             refusing to start rather than ignore it"
-                        ),
-                    );
+                        Some(name),
+                        None,
+                        &mut out.account_users,
+                        &mut out.account_nkeys,
+                    ),
+                    "exports" => account.exports = exports(&mut e, v),
+                    "imports" => account.imports = imports(&mut e, v),
+                    other @ ("mappings" | "maps" | "jetstream" | "js") => {
+                        e.at(
+                            v,
+                            format!(
+                                "account {name:?}: {other:?} is not supported by this server yet; \
+                                 refusing to start rather than ignore it"
+                            ),
+                        );
+                    }
+                    other => e.at(
+                        v,
+                        format!("Unknown field \"{other}\" parsing account {name:?}"),
+                    ),
                 }
-                other => e.at(
-                    v,
-                    format!("Unknown field \"{other}\" parsing account {name:?}"),
-                ),
+            }
+        }
+        out.accounts.push(account);
+    }
+    // Imports must be allowed by an export of the account they name.
+    for importer in &out.accounts {
+        for import in &importer.imports {
+            let exports = out
+                .accounts
+                .iter()
+                .find(|a| a.name == import.account)
+                .map(|a| a.exports.as_slice());
+            if let Err(err) = authorize(&importer.name, import, exports) {
+                e.at(tok, err.to_string());
             }
         }
     }
+}
+
+fn entries<'t>(e: &mut Errors<'_>, tok: &'t Token, what: &str) -> &'t [Token] {
+    match &tok.value {
+        Value::Array(items) => items,
+        other => {
+            e.at(
+                tok,
+                format!("{what} should be an array, got {}", other.go_type()),
+            );
+            &[]
+        }
+    }
+}
+
+fn exports(e: &mut Errors<'_>, tok: &Token) -> Vec<ExportConfig> {
+    let mut out = Vec::new();
+    for item in entries(e, tok, "Exports") {
+        let Some(m) = map(e, item, "export") else {
+            continue;
+        };
+        let (kind, subject) = match (get(m, &["stream"]), get(m, &["service"])) {
+            (Some(s), None) => (ExportKind::Stream, s),
+            (None, Some(s)) => (ExportKind::Service, s),
+            _ => {
+                e.at(item, "Export needs exactly one of stream or service");
+                continue;
+            }
+        };
+        let Some(subject) = string(e, subject) else {
+            continue;
+        };
+        if let Some(rt) = get(m, &["response", "response_type"]) {
+            if string(e, rt).is_some_and(|t| !t.eq_ignore_ascii_case("singleton")) {
+                e.at(
+                    rt,
+                    "only singleton service responses are supported by this server yet; \
+                     refusing to start rather than ignore it",
+                );
+            }
+        }
+        let accounts = get(m, &["accounts"])
+            .map(|a| string_list(e, a))
+            .unwrap_or_default();
+        out.push(ExportConfig {
+            kind,
+            subject,
+            accounts,
+        });
+    }
+    out
+}
+
+fn imports(e: &mut Errors<'_>, tok: &Token) -> Vec<ImportConfig> {
+    let mut out = Vec::new();
+    for item in entries(e, tok, "Imports") {
+        let Some(m) = map(e, item, "import") else {
+            continue;
+        };
+        let (kind, source) = match (get(m, &["stream"]), get(m, &["service"])) {
+            (Some(s), None) => (ExportKind::Stream, s),
+            (None, Some(s)) => (ExportKind::Service, s),
+            _ => {
+                e.at(item, "Import needs exactly one of stream or service");
+                continue;
+            }
+        };
+        let Some(src) = map(e, source, "import source") else {
+            continue;
+        };
+        let (Some(account), Some(subject)) = (
+            get(src, &["account"]).and_then(|t| string(e, t)),
+            get(src, &["subject"]).and_then(|t| string(e, t)),
+        ) else {
+            e.at(source, "Import needs an account and a subject");
+            continue;
+        };
+        out.push(ImportConfig {
+            kind,
+            account,
+            subject,
+            to: get(m, &["to"]).and_then(|t| string(e, t)),
+            prefix: get(m, &["prefix"]).and_then(|t| string(e, t)),
+        });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -440,10 +544,31 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_parts_are_refused_not_ignored() {
-        let (_, errs) = parsed("accounts { A: { exports: [{stream: foo}] } }");
+    fn exports_and_imports() {
+        let (o, errs) = parsed(
+            r#"accounts {
+                 A: { exports: [ {stream: "events.>", accounts: [B]}, {service: "svc.req"} ] }
+                 B: { imports: [ {stream: {account: A, subject: "events.x"}, prefix: "a"}, {service: {account: A, subject: "svc.req"}, to: "asvc"} ] }
+               }"#,
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(o.accounts[0].exports.len(), 2);
+        assert_eq!(o.accounts[1].imports[1].to.as_deref(), Some("asvc"));
+        let (_, errs) = parsed(
+            "accounts { A: { exports: [ {stream: \"e.>\", accounts: [C]} ] }, B: { imports: [ {stream: {account: A, subject: \"e.x\"}} ] } }",
+        );
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].message.contains("exports"), "{errs:?}");
+        assert_eq!(
+            errs[0].message,
+            "Error adding stream import \"e.x\": stream import not authorized"
+        );
+    }
+
+    #[test]
+    fn unsupported_parts_are_refused_not_ignored() {
+        let (_, errs) = parsed("accounts { A: { mappings: { a: b } } }");
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].message.contains("mappings"), "{errs:?}");
         let (_, errs) = parsed("authorization { token: t, users: [{user: a, password: b}] }");
         assert!(!errs.is_empty());
     }
