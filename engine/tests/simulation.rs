@@ -1387,7 +1387,7 @@ impl Sim {
             if self.now_ms > start + quiet_ms {
                 break;
             }
-            self.tick(false, 100);
+            self.tick(false, 250);
         }
         for idx in 0..self.clients.len() {
             let c = &self.clients[idx];
@@ -1435,7 +1435,7 @@ impl Sim {
                 self.server.num_subscriptions()
             ));
         }
-        for (s, sub) in self.subs.iter().enumerate() {
+        for sub in &self.subs {
             let c = &self.clients[sub.client];
             let bound = c.closed_at_g.unwrap_or(usize::MAX);
             if sub.queue.is_none() {
@@ -1558,9 +1558,9 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 const SMALL: Params = Params {
-    clients: 40,
-    concurrent: 16,
-    steps: 400,
+    clients: 24,
+    concurrent: 10,
+    steps: 220,
 };
 
 /// Many small seeds: what CI runs.
