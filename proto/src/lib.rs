@@ -8,6 +8,7 @@
 //! * [`encode`] writes every op into a caller's `BytesMut`.
 //! * [`ConnectInfo`] / [`ServerInfo`] are the JSON bodies of `CONNECT` / `INFO`.
 //! * [`headers`] parses and builds `NATS/1.0` header blocks.
+//! * [`route`]: the route (cluster) protocol: [`RouteParser`], [`RouteOp`], `route::encode`.
 //!
 //! Parsing is incremental: a buffer may end anywhere, and the parser answers "need more"
 //! (`Ok(None)`) until a whole op is there. Payloads are zero-copy `Bytes` slices split off the
@@ -21,6 +22,7 @@ pub mod error;
 pub mod headers;
 pub mod info;
 pub mod parser;
+pub mod route;
 pub mod server_op;
 
 pub use client_op::ClientOp;
@@ -29,4 +31,5 @@ pub use error::ParseError;
 pub use headers::{HeaderError, HeaderMap};
 pub use info::ServerInfo;
 pub use parser::{ClientParser, ParserLimits, ServerParser};
+pub use route::{RouteConnect, RouteInfo, RouteOp, RouteParseError, RouteParser};
 pub use server_op::ServerOp;
