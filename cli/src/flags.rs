@@ -50,7 +50,7 @@ use Kind::{Bool, Value};
 use Support::{NotYet, Yes};
 
 const CLUSTER: Support = NotYet("clustering");
-const TLS: Support = NotYet("TLS");
+const HTTPS: Support = NotYet("HTTPS monitoring");
 const JETSTREAM: Support = NotYet("JetStream");
 const LOGGING: Support = NotYet("this logging option");
 const SIGNALS: Support = NotYet("signalling a running server");
@@ -62,7 +62,7 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["n", "name", "server_name"], "name", Value, Yes),
     spec(&["P", "pid"], "pid", Value, Yes),
     spec(&["m", "http_port"], "http_port", Value, Yes),
-    spec(&["ms", "https_port"], "https_port", Value, TLS),
+    spec(&["ms", "https_port"], "https_port", Value, HTTPS),
     spec(&["c", "config"], "config", Value, Yes),
     spec(&["t"], "t", Bool, Yes),
     spec(&["sl", "signal"], "signal", Value, SIGNALS),
@@ -90,11 +90,11 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["user"], "user", Value, Yes),
     spec(&["pass"], "pass", Value, Yes),
     spec(&["auth"], "auth", Value, Yes),
-    spec(&["tls"], "tls", Bool, TLS),
-    spec(&["tlscert"], "tlscert", Value, TLS),
-    spec(&["tlskey"], "tlskey", Value, TLS),
-    spec(&["tlsverify"], "tlsverify", Bool, TLS),
-    spec(&["tlscacert"], "tlscacert", Value, TLS),
+    spec(&["tls"], "tls", Bool, Yes),
+    spec(&["tlscert"], "tlscert", Value, Yes),
+    spec(&["tlskey"], "tlskey", Value, Yes),
+    spec(&["tlsverify"], "tlsverify", Bool, Yes),
+    spec(&["tlscacert"], "tlscacert", Value, Yes),
     spec(&["routes"], "routes", Value, CLUSTER),
     spec(&["cluster"], "cluster", Value, CLUSTER),
     spec(&["cluster_name"], "cluster_name", Value, CLUSTER),
@@ -104,7 +104,7 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["cluster_listen"], "cluster_listen", Value, CLUSTER),
     spec(&["profile"], "profile", Value, NotYet("the profiling port")),
     spec(&["h", "help"], "help", Bool, Yes),
-    spec(&["help_tls"], "help_tls", Bool, TLS),
+    spec(&["help_tls"], "help_tls", Bool, Yes),
     spec(&["v", "version"], "version", Bool, Yes),
 ];
 
@@ -179,6 +179,43 @@ pub struct Flags {
     pub check_config: bool,
     /// Canonical names of the switches given on the command line (they win over the file).
     pub switches_given: Vec<&'static str>,
+    /// `--help_tls`.
+    pub help_tls: bool,
+    /// `--tls`, `--tlscert`, `--tlskey`, `--tlsverify`, `--tlscacert`.
+    pub tls: TlsFlags,
+}
+
+/// The TLS flags of the command line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TlsFlags {
+    /// `--tls` as given (`--tls=false` turns TLS off whatever else is given).
+    pub enabled: Option<bool>,
+    /// `--tlscert`: the server certificate (PEM).
+    pub cert: Option<PathBuf>,
+    /// `--tlskey`: the server's private key (PEM).
+    pub key: Option<PathBuf>,
+    /// `--tlsverify`: require and verify client certificates.
+    pub verify: bool,
+    /// Whether `--tlsverify` was given at all (even `=false`).
+    pub verify_given: bool,
+    /// `--tlscacert`: CAs client certificates must chain to (PEM).
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl TlsFlags {
+    /// Whether the command line turns client TLS on: as with the reference, any `--tls*` flag
+    /// does, unless `--tls=false` is given.
+    pub fn requested(&self) -> bool {
+        match self.enabled {
+            Some(on) => on,
+            None => {
+                self.verify_given
+                    || self.cert.is_some()
+                    || self.key.is_some()
+                    || self.ca_cert.is_some()
+            }
+        }
+    }
 }
 
 fn find(name: &str) -> Option<&'static FlagSpec> {
@@ -304,8 +341,13 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
         check_config: switch("t", false),
         switches_given: canonical.switches.iter().map(|(n, _)| *n).collect(),
         version: switch("version", false),
+        help_tls: switch("help_tls", false),
         ..Flags::default()
     };
+    let given = |name: &str| canonical.switches.iter().any(|(n, _)| *n == name);
+    flags.tls.enabled = given("tls").then(|| switch("tls", false));
+    flags.tls.verify = switch("tlsverify", false);
+    flags.tls.verify_given = given("tlsverify");
     if switch("VV", false) {
         flags.trace = true;
     }
@@ -324,6 +366,9 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
     flags.user = last_value(&mut p, "--user", "user")?;
     flags.pass = last_value(&mut p, "--pass", "pass")?;
     flags.auth = last_value(&mut p, "--auth", "auth")?;
+    flags.tls.cert = last_value(&mut p, "--tlscert", "tlscert")?;
+    flags.tls.key = last_value(&mut p, "--tlskey", "tlskey")?;
+    flags.tls.ca_cert = last_value(&mut p, "--tlscacert", "tlscacert")?;
     let rest = p.finish();
     if let Some(first) = rest.first() {
         return Err(FlagError::Positional(first.to_string_lossy().into_owned()));
@@ -364,6 +409,22 @@ mod tests {
     fn last_value_wins() {
         let f = parse(args(&["-p", "1", "-p", "2"])).unwrap();
         assert_eq!(f.port, Some(2));
+    }
+
+    #[test]
+    fn tls_flags_turn_tls_on_unless_tls_is_false() {
+        assert!(!parse(args(&[])).unwrap().tls.requested());
+        let f = parse(args(&["--tlscert", "c.pem", "--tlskey=k.pem"])).unwrap();
+        assert!(f.tls.requested());
+        assert_eq!(f.tls.cert.as_deref(), Some(std::path::Path::new("c.pem")));
+        assert_eq!(f.tls.key.as_deref(), Some(std::path::Path::new("k.pem")));
+        assert!(!f.tls.verify);
+        let f = parse(args(&["--tlscert", "c.pem", "-tls=false", "--tlsverify"])).unwrap();
+        assert!(!f.tls.requested());
+        let f = parse(args(&["--tlsverify=false", "--tlscacert", "ca.pem"])).unwrap();
+        assert!(f.tls.requested() && !f.tls.verify);
+        assert!(parse(args(&["-tls"])).unwrap().tls.requested());
+        assert!(parse(args(&["--help_tls"])).unwrap().help_tls);
     }
 
     #[test]

@@ -5,12 +5,14 @@ mod logger;
 mod monitor;
 mod options;
 mod runtime;
+mod tls;
 mod usage;
 
 use std::net::{TcpListener, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use engine::{Server, ServerConfig, ServerSeed};
 
@@ -29,6 +31,10 @@ fn main() -> ExitCode {
         print!("{}", usage::USAGE);
         return ExitCode::SUCCESS;
     }
+    if flags.help_tls {
+        print!("{}", usage::TLS_USAGE);
+        return ExitCode::SUCCESS;
+    }
     if flags.version {
         println!("nats-server: v{}", engine::VERSION);
         return ExitCode::SUCCESS;
@@ -43,7 +49,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match run(flags, loaded) {
+    let tls = match tls_from_flags(&flags) {
+        Ok(t) => t,
+        Err(msg) => {
+            eprintln!("nats-server: {msg}");
+            return ExitCode::from(1);
+        }
+    };
+    match run(flags, loaded, tls) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             if log::log_enabled!(log::Level::Error) {
@@ -78,6 +91,47 @@ fn config_from(flags: &Flags) -> ServerConfig {
     config
 }
 
+/// Client TLS asked for on the command line: the rustls configuration (certificate, key and
+/// CAs loaded) and the settings the engine reports. `None` when TLS is off.
+fn tls_from_flags(flags: &Flags) -> Result<Option<ClientTls>, String> {
+    if !flags.tls.requested() {
+        return Ok(None);
+    }
+    let cert = flags
+        .tls
+        .cert
+        .as_deref()
+        .ok_or("TLS Server certificate must be present and valid")?;
+    let key = flags
+        .tls
+        .key
+        .as_deref()
+        .ok_or("TLS Server private key must be present and valid")?;
+    let config = tls::server_config(tls::TlsFiles {
+        cert_file: cert,
+        key_file: key,
+        ca_file: flags.tls.ca_cert.as_deref(),
+        verify: flags.tls.verify,
+    })
+    .map_err(|e| e.to_string())?;
+    if !runtime::SUPPORTS_TLS {
+        return Err("TLS is not supported by this build (runtime-std); use runtime-smol".into());
+    }
+    Ok(Some(ClientTls {
+        config,
+        settings: engine::config::TlsSettings {
+            verify: flags.tls.verify,
+            ..Default::default()
+        },
+    }))
+}
+
+/// Client TLS in force: what the runtime handshakes with and what the engine reports.
+struct ClientTls {
+    config: Arc<rustls::ServerConfig>,
+    settings: engine::config::TlsSettings,
+}
+
 /// Random seeds from the operating system.
 fn seed() -> ServerSeed {
     let mut identity = [0u8; 32];
@@ -97,7 +151,11 @@ fn seed() -> ServerSeed {
     }
 }
 
-fn run(flags: Flags, loaded: Option<options::Loaded>) -> Result<(), String> {
+fn run(
+    flags: Flags,
+    loaded: Option<options::Loaded>,
+    tls: Option<ClientTls>,
+) -> Result<(), String> {
     Logger::new(
         flags.log_file.as_deref(),
         flags.logtime,
@@ -112,6 +170,14 @@ fn run(flags: Flags, loaded: Option<options::Loaded>) -> Result<(), String> {
     let mut config = config_from(&flags);
     if let Some(l) = &loaded {
         options::apply(&mut config, &l.file)?;
+    }
+    if let Some(t) = &tls {
+        // With TLS the reference gives clients the TLS timeout plus a second to authenticate,
+        // unless an authorization timeout was configured.
+        if config.auth.timeout == engine::auth::AuthConfig::default().timeout {
+            config.auth.timeout = t.settings.timeout + Duration::from_secs(1);
+        }
+        config.tls = Some(t.settings.clone());
     }
     let port = match flags.port {
         None => 4222,
@@ -147,6 +213,14 @@ fn run(flags: Flags, loaded: Option<options::Loaded>) -> Result<(), String> {
         "Listening for client connections on {}",
         host_port(&server.config().host, local.port())
     );
+    if let Some(t) = server.config().tls.as_ref() {
+        log::info!("TLS required for client connections");
+        if t.handshake_first {
+            log::warn!(
+                "Clients that are not using \"TLS Handshake First\" option will fail to connect"
+            );
+        }
+    }
     let pid_file = flags.pid_file.clone();
     if let Some(p) = &pid_file {
         std::fs::write(p, std::process::id().to_string())
@@ -162,7 +236,9 @@ fn run(flags: Flags, loaded: Option<options::Loaded>) -> Result<(), String> {
         None => None,
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let result = runtime::serve(server, listener, threads, || log::info!("Server is ready"));
+    let result = runtime::serve(server, listener, threads, tls.map(|t| t.config), || {
+        log::info!("Server is ready")
+    });
     if let Some(m) = monitor {
         m.shutdown();
     }

@@ -17,18 +17,32 @@ use runtime_std as driver;
 #[cfg(not(any(feature = "runtime-smol", feature = "runtime-std")))]
 compile_error!("enable a runtime feature: `runtime-smol` (default) or `runtime-std`");
 
+/// Whether the driver of this build speaks TLS on client connections.
+pub const SUPPORTS_TLS: bool = cfg!(feature = "runtime-smol");
+
 /// Serves `server` on `listener` until a termination signal (Ctrl-C on Windows); `ready` runs
-/// once the signal handlers are installed and clients are being accepted.
+/// once the signal handlers are installed and clients are being accepted. `tls` turns TLS on
+/// for client connections (only when [`SUPPORTS_TLS`]).
 pub fn serve(
     server: Arc<Server>,
     listener: TcpListener,
     threads: usize,
+    tls: Option<Arc<rustls::ServerConfig>>,
     ready: impl FnOnce(),
 ) -> io::Result<()> {
-    driver::serve(server, listener, threads, |handle| {
+    let ready = |handle| {
         install_signal_handlers(handle);
         ready();
-    })
+    };
+    #[cfg(feature = "runtime-smol")]
+    return driver::serve_tls(server, listener, threads, tls, ready);
+    #[cfg(not(feature = "runtime-smol"))]
+    {
+        if tls.is_some() {
+            return Err(io::Error::other("TLS is not supported by this build"));
+        }
+        driver::serve(server, listener, threads, ready)
+    }
 }
 
 /// Logs the shutdown the way the reference does and stops the server.

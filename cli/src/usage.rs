@@ -40,12 +40,12 @@ Authorization options:
         --pass <password>            Password required to connect
         --auth <token>               Token required to connect
 
-TLS options (not yet implemented):
-        --tls                        Enable TLS without verifying clients
-        --tlscert <file>             Server certificate
-        --tlskey <file>              Server private key
-        --tlsverify                  Enable TLS and verify client certificates
-        --tlscacert <file>           CA certificate to verify clients with
+TLS options:
+        --tls                        Enable TLS, do not verify clients (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
 
 Cluster options (not yet implemented):
         --routes <url,url>           Routes to connect to
@@ -59,5 +59,28 @@ Cluster options (not yet implemented):
 Common options:
     -h, --help                       Show this message
     -v, --version                    Show the version
-        --help_tls                   TLS help (not yet implemented)
+        --help_tls                   TLS help
+";
+
+/// What `--help_tls` prints: how to turn TLS on, from the command line or a `tls {}` block.
+pub const TLS_USAGE: &str = "\
+TLS for client connections is turned on by any of the --tls flags (unless --tls=false):
+
+    nats-server --tlscert server-cert.pem --tlskey server-key.pem
+    nats-server --tlsverify --tlscert server-cert.pem --tlskey server-key.pem \\
+        --tlscacert ca.pem
+
+or by the tls section of a configuration file:
+
+    tls {
+        cert_file:       \"./certs/server-cert.pem\"
+        key_file:        \"./certs/server-key.pem\"
+        ca_file:         \"./certs/ca.pem\"
+        verify:          true
+        timeout:         2
+        handshake_first: false
+    }
+
+Certificates and keys are read as PEM (PKCS#8, PKCS#1 or SEC1 keys). TLS 1.2 and 1.3 are
+offered, with the cipher suites of rustls (no cipher_suites or curve_preferences choice).
 ";

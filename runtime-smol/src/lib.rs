@@ -7,5 +7,6 @@
 
 mod connection;
 mod listener;
+pub mod tls;
 
-pub use listener::{serve, ServeHandle};
+pub use listener::{serve, serve_tls, ServeHandle};

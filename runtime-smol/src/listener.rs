@@ -10,7 +10,8 @@ use smol::channel::{Receiver, Sender};
 use smol::future::FutureExt;
 use smol::{Async, Executor};
 
-use crate::connection;
+use crate::connection::{self, ListenerTls};
+use crate::tls::rustls;
 
 /// Stops a running [`serve`] from another thread (a signal handler, a test).
 #[derive(Debug, Clone)]
@@ -37,6 +38,23 @@ pub fn serve(
     threads: usize,
     ready: impl FnOnce(ServeHandle),
 ) -> io::Result<()> {
+    serve_tls(server, listener, threads, None, ready)
+}
+
+/// Like [`serve`], with TLS on client connections when `tls` is given. The handshake options
+/// (timeout, handshake first) come from the server's `tls` settings (defaults when it has
+/// none).
+pub fn serve_tls(
+    server: Arc<Server>,
+    listener: TcpListener,
+    threads: usize,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    ready: impl FnOnce(ServeHandle),
+) -> io::Result<()> {
+    let tls = tls.map(|config| ListenerTls {
+        config,
+        settings: server.config().tls.clone().unwrap_or_default(),
+    });
     let listener = Async::new(listener)?;
     let ex = Arc::new(Executor::new());
     let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
@@ -55,7 +73,7 @@ pub fn serve(
         stop: stop_tx,
         server: server.clone(),
     });
-    let result = smol::block_on(ex.run(accept_loop(&ex, &server, &listener, stop_rx)));
+    let result = smol::block_on(ex.run(accept_loop(&ex, &server, &listener, tls, stop_rx)));
     // Let the connections see the shutdown and flush, bounded.
     smol::block_on(ex.run(drain(&server)));
     drop(done_tx);
@@ -69,6 +87,7 @@ async fn accept_loop(
     ex: &Arc<Executor<'static>>,
     server: &Arc<Server>,
     listener: &Async<TcpListener>,
+    tls: Option<ListenerTls>,
     stop: Receiver<()>,
 ) -> io::Result<()> {
     loop {
@@ -84,7 +103,7 @@ async fn accept_loop(
                 let _ = stream.get_ref().set_nodelay(true);
                 let client = server.accept(peer, Instant::now());
                 log::debug!("{peer} - cid:{} - Client connection created", client.cid());
-                ex.spawn(connection::run(ex.clone(), client, stream))
+                ex.spawn(connection::run(ex.clone(), client, stream, tls.clone()))
                     .detach();
             }
             Some(Err(e)) => {
