@@ -50,9 +50,16 @@ fn line(
     }
 }
 
-/// Appends `INFO {json} \r\n` (with the space before `\r\n`, as the reference sends it).
+/// Appends `INFO {json} \r\n` (with the space before `\r\n`, as the reference sends its
+/// handshake INFO; see [`info_gossip`] for forwarded ones).
 pub fn info(buf: &mut BytesMut, info: &RouteInfo) {
     json_op(buf, b"INFO ", info, b" \r\n");
+}
+
+/// Appends `INFO {json}\r\n` without the space: the form of the INFO a server forwards
+/// after the handshake to tell its routes about a new cluster member (gossip).
+pub fn info_gossip(buf: &mut BytesMut, info: &RouteInfo) {
+    json_op(buf, b"INFO ", info, CRLF);
 }
 
 /// Appends `CONNECT {json}\r\n`.

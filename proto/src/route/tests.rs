@@ -771,3 +771,20 @@ fn reference_connect_matches_capture() {
     );
     assert_eq!(&out[..], first_line);
 }
+
+#[test]
+fn gossip_info_from_capture() {
+    // What A sent B (on the pool connection 0) when a third server C joined via A.
+    let data = include_bytes!("fixtures/t1-gossip-info.bin");
+    let ops = parse_all(None, data);
+    let [RouteOp::Info(i)] = ops.as_slice() else {
+        panic!("one INFO: {ops:?}");
+    };
+    assert_eq!(i.server_name, "C");
+    assert_eq!(i.ip, "nats-route://127.0.0.1:26224/");
+    assert_eq!(i.gossip_mode, 1);
+    assert!(i.nonce.is_empty());
+    let mut out = BytesMut::new();
+    encode::info_gossip(&mut out, i);
+    assert_eq!(&out[..], &data[..]);
+}
