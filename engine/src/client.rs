@@ -450,7 +450,14 @@ impl Client {
             self.retire(&sub);
         }
         self.cache.report_hits(&self.account.sublist);
-        let reason = self.closed.unwrap_or(CloseReason::ClientClosed);
+        // The first reason anyone gave wins: a publisher that found this client a slow
+        // consumer, or a shutdown, closes the queue before the reader sees the socket end.
+        let reason = self
+            .shared
+            .outbound
+            .close_reason()
+            .or(self.closed)
+            .unwrap_or(CloseReason::ClientClosed);
         self.server
             .remove_client(self.shared.cid, self.last_now, reason);
         self.end_batch();
