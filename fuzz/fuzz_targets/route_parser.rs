@@ -75,7 +75,11 @@ fn round_trip(op: &RouteOp, pinned: &Option<Bytes>, leaf_origin: bool) {
     p.set_pinned_account(pinned.clone());
     p.set_leaf_unsub_origin(leaf_origin);
     let back = p.next_op(&mut wire);
-    assert_eq!(back.as_ref().ok().and_then(|o| o.as_ref()), Some(op), "round trip");
+    assert_eq!(
+        back.as_ref().ok().and_then(|o| o.as_ref()),
+        Some(op),
+        "round trip"
+    );
     assert!(wire.is_empty(), "round trip left bytes");
 }
 
@@ -103,7 +107,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let whole = drive(flags, &[stream]);
     assert_eq!(drive(flags, &chunks), whole, "cuts changed the outcome");
     let bytes: Vec<&[u8]> = stream.chunks(1).collect();
-    assert_eq!(drive(flags, &bytes), whole, "byte-at-a-time changed the outcome");
+    assert_eq!(
+        drive(flags, &bytes),
+        whole,
+        "byte-at-a-time changed the outcome"
+    );
     for o in &whole {
         if let Outcome::Op(op, pinned, leaf_origin) = o {
             round_trip(op, pinned, *leaf_origin);
