@@ -81,6 +81,20 @@ pub struct FileOptions {
     pub ports_file_dir: Option<String>,
     /// `max_closed_clients`.
     pub max_closed_clients: Option<i64>,
+    /// `logfile_size_limit`/`log_size_limit`: rotate the log file past this many bytes.
+    pub log_size_limit: Option<i64>,
+    /// `logfile_max_num`/`log_max_num`: rotated log files kept (the current one included).
+    pub log_max_num: Option<i64>,
+    /// `syslog`.
+    pub syslog: Option<bool>,
+    /// `remote_syslog`: `udp://host:port`, `tcp://host:port` or `unix:///path`.
+    pub remote_syslog: Option<String>,
+    /// `max_traced_msg_len`.
+    pub max_traced_msg_len: Option<i64>,
+    /// `lame_duck_duration` (at least 30 s, as the reference requires).
+    pub lame_duck_duration: Option<Duration>,
+    /// `lame_duck_grace_period`.
+    pub lame_duck_grace_period: Option<Duration>,
     /// Monitoring keys.
     pub monitoring: MonitoringOptions,
     /// `authorization`, `accounts` and `no_auth_user`.
@@ -143,21 +157,12 @@ fn unimplemented(key: &str) -> Option<Unimplemented> {
         "client_advertise"
         | "disable_sublist_cache"
         | "no_sublist_cache"
-        | "syslog"
-        | "remote_syslog"
-        | "logfile_size_limit"
-        | "log_size_limit"
-        | "logfile_max_num"
-        | "log_max_num"
         | "prof_port"
         | "prof_block_rate"
         | "proxy_protocol"
-        | "max_traced_msg_len"
         | "max_sub_tokens"
         | "max_subscription_tokens"
         | "write_timeout"
-        | "lame_duck_duration"
-        | "lame_duck_grace_period"
         | "connect_error_reports"
         | "reconnect_error_reports"
         | "server_tags"
@@ -171,31 +176,18 @@ fn unimplemented(key: &str) -> Option<Unimplemented> {
 /// The scalar type a known-but-ignored key must have (the reference fails on others).
 fn ignored_type(key: &str) -> Option<&'static str> {
     Some(match key {
-        "client_advertise"
-        | "remote_syslog"
-        | "write_timeout"
-        | "lame_duck_duration"
-        | "lame_duck_grace_period"
-        | "no_auth_user"
-        | "default_sentinel" => "string",
+        "client_advertise" | "write_timeout" | "no_auth_user" | "default_sentinel" => "string",
         "disable_sublist_cache"
         | "no_sublist_cache"
-        | "syslog"
         | "proxy_protocol"
         | "no_fast_producer_stall"
         | "allow_non_tls"
         | "no_system_account"
         | "no_system"
         | "no_sys_acc" => "bool",
-        "logfile_size_limit"
-        | "log_size_limit"
-        | "logfile_max_num"
-        | "log_max_num"
-        | "prof_port"
-        | "prof_block_rate"
-        | "max_traced_msg_len"
-        | "connect_error_reports"
-        | "reconnect_error_reports" => "int64",
+        "prof_port" | "prof_block_rate" | "connect_error_reports" | "reconnect_error_reports" => {
+            "int64"
+        }
         "cluster" | "gateway" | "leaf" | "leafnodes" | "websocket" | "ws" | "mqtt"
         | "authorization" | "accounts" => "map[string]interface {}",
         _ => return None,
@@ -286,6 +278,38 @@ impl Ctx<'_> {
                 None
             }
         }
+    }
+
+    /// `lame_duck_duration` or `lame_duck_grace_period`: a Go duration string; the duration
+    /// must be at least 30 s and the grace period not negative, as the reference checks.
+    fn lame_duck(&mut self, tok: &Token, field: &str) -> Option<Duration> {
+        let s = self.string(tok)?;
+        let ns = match parse_duration(&s) {
+            Ok(ns) => ns,
+            Err(e) => {
+                self.error(tok, format!("error parsing {field}: {e}"));
+                return None;
+            }
+        };
+        if field == "lame_duck_duration" && ns < 30_000_000_000 {
+            let magnitude =
+                crate::monitor::time::go_duration(Duration::from_nanos(ns.unsigned_abs()));
+            let shown = if ns < 0 {
+                format!("-{magnitude}")
+            } else {
+                magnitude
+            };
+            self.error(
+                tok,
+                format!("invalid lame_duck_duration of {shown}, minimum is 30 seconds"),
+            );
+            return None;
+        }
+        if ns < 0 {
+            self.error(tok, "invalid lame_duck_grace_period, needs to be positive");
+            return None;
+        }
+        Some(Duration::from_nanos(ns.unsigned_abs()))
     }
 
     fn listen(&mut self, tok: &Token) -> Option<(Option<String>, i64)> {
@@ -414,6 +438,17 @@ fn apply(cx: &mut Ctx<'_>, key: &str, tok: &Token) {
         "ping_max" => cx.out.options.ping_max = cx.int(tok),
         "no_header_support" => cx.out.options.no_header_support = cx.bool(tok),
         "max_closed_clients" => cx.out.options.max_closed_clients = cx.int(tok),
+        "logfile_size_limit" | "log_size_limit" => cx.out.options.log_size_limit = cx.int(tok),
+        "logfile_max_num" | "log_max_num" => cx.out.options.log_max_num = cx.int(tok),
+        "syslog" => cx.out.options.syslog = cx.bool(tok),
+        "remote_syslog" => cx.out.options.remote_syslog = cx.string(tok),
+        "max_traced_msg_len" => cx.out.options.max_traced_msg_len = cx.int(tok),
+        "lame_duck_duration" => {
+            cx.out.options.lame_duck_duration = cx.lame_duck(tok, "lame_duck_duration");
+        }
+        "lame_duck_grace_period" => {
+            cx.out.options.lame_duck_grace_period = cx.lame_duck(tok, "lame_duck_grace_period");
+        }
         "authorization" => {
             cx.out.options.security.authorization =
                 super::security::authorization(tok, &mut cx.out.errors);
