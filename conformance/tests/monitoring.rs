@@ -309,7 +309,8 @@ const CASES: &[Case] = &[
     Case {
         path: "/connz?state=closed",
         exact: CONN_EXACT,
-        masked: &[],
+        // What was still unwritten when a socket closed depends on timing.
+        masked: &[".connections[].pending_bytes"],
     },
     Case {
         path: "/connz?state=all&sort=msgs_to&limit=1&offset=0",
