@@ -107,6 +107,7 @@ struct Totals {
     mid_op_disconnects: u64,
     auto_unsub_reached: u64,
     chunks: u64,
+    shutdowns: u64,
 }
 
 impl Totals {
@@ -122,6 +123,7 @@ impl Totals {
         self.mid_op_disconnects += o.mid_op_disconnects;
         self.auto_unsub_reached += o.auto_unsub_reached;
         self.chunks += o.chunks;
+        self.shutdowns += o.shutdowns;
     }
 }
 
@@ -316,6 +318,7 @@ struct Sim {
     log: VecDeque<String>,
     totals: Totals,
     out: BytesMut,
+    shutting_down: bool,
 }
 
 fn matches(filter: &str, subject: &str) -> bool {
@@ -382,6 +385,7 @@ impl Sim {
                 ..Totals::default()
             },
             out: BytesMut::new(),
+            shutting_down: false,
         }
     }
 
@@ -930,6 +934,8 @@ impl Sim {
                     "client {idx} closed as 'Client Closed' but it never left"
                 ));
             }
+        } else if self.shutting_down && reason == CloseReason::ServerShutdown {
+            // Everybody is told to close.
         } else {
             let allowed = match kind {
                 Kind::Fast => false,
@@ -1407,6 +1413,10 @@ impl Sim {
                 self.fail(format!("fast client {idx} closed"));
             }
         }
+        // Sometimes the server shuts down first: every connection is told to close.
+        if self.rng.chance(1, 4) {
+            self.shutdown();
+        }
         // Everybody leaves.
         let mut order: Vec<usize> = (0..self.clients.len()).collect();
         self.rng.shuffle(&mut order);
@@ -1422,6 +1432,39 @@ impl Sim {
             self.due_finishes();
         }
         self.final_checks();
+    }
+
+    /// `Server::shutdown`: every writer sees `Close(ServerShutdown)`, new connections are
+    /// refused.
+    fn shutdown(&mut self) {
+        self.note("server shutdown".to_string());
+        self.shutting_down = true;
+        self.totals.shutdowns += 1;
+        self.server.shutdown();
+        let g = self.msgs.len();
+        for c in &mut self.clients {
+            if !c.finished && c.closed_at_g.is_none() {
+                c.closed_at_g = Some(g);
+            }
+        }
+        let probe = self.server.accept(peer(0xFFFF), self.now());
+        if probe.close_reason() != Some(CloseReason::ServerShutdown) {
+            self.fail(format!(
+                "connection accepted while shutting down: {:?}",
+                probe.close_reason()
+            ));
+        }
+        drop(probe);
+        for idx in 0..self.clients.len() {
+            if !self.clients[idx].finished {
+                self.drain(idx);
+                if self.clients[idx].writer_done.is_none() {
+                    self.fail(format!(
+                        "client {idx}: writer not told to close at shutdown"
+                    ));
+                }
+            }
+        }
     }
 
     fn final_checks(&mut self) {
@@ -1579,6 +1622,7 @@ fn many_seeds_small() {
     assert!(totals.stale > 0, "{totals:?}");
     assert!(totals.mid_op_disconnects > 0, "{totals:?}");
     assert!(totals.auto_unsub_reached > 0, "{totals:?}");
+    assert!(totals.shutdowns > 0, "{totals:?}");
 }
 
 /// One seed with hundreds of clients.
