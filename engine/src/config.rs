@@ -59,6 +59,10 @@ pub struct TlsSettings {
     pub verify_and_map: bool,
     /// The TLS handshake comes before INFO (`handshake_first`).
     pub handshake_first: bool,
+    /// With `handshake_first`: a client that sends nothing for this long gets INFO in plain
+    /// text and the usual handshake after it (`handshake_first: auto` is 50 ms). `None`: no
+    /// fallback, TLS first only.
+    pub handshake_first_fallback: Option<Duration>,
     /// Longest a client may take to complete the handshake (`timeout`, default 2 s).
     pub timeout: Duration,
 }
@@ -69,6 +73,7 @@ impl Default for TlsSettings {
             verify: false,
             verify_and_map: false,
             handshake_first: false,
+            handshake_first_fallback: None,
             timeout: Duration::from_secs(2),
         }
     }
