@@ -75,7 +75,15 @@ async fn run_plain(ex: Arc<Executor<'static>>, mut client: Client, stream: Async
 async fn run_tls(ex: Arc<Executor<'static>>, mut client: Client, tcp: SharedTcp, tls: ListenerTls) {
     let shared = client.shared().clone();
     let deadline = client.write_deadline();
-    if !tls.settings.handshake_first && !write_plain_info(&client, &tcp, deadline).await {
+    let mut plain_info = !tls.settings.handshake_first;
+    if let (true, Some(delay)) = (
+        tls.settings.handshake_first,
+        tls.settings.handshake_first_fallback,
+    ) {
+        // `handshake_first: auto`: a client that waits for INFO gets it in plain text.
+        plain_info = !speaks_within(&tcp, delay).await;
+    }
+    if plain_info && !write_plain_info(&client, &tcp, deadline).await {
         tcp.shutdown();
         end(client);
         return;
@@ -115,6 +123,16 @@ async fn run_tls(ex: Arc<Executor<'static>>, mut client: Client, tcp: SharedTcp,
     read_loop(&mut client, &mut reader).await;
     writer.await;
     end(client);
+}
+
+/// Whether the client sends something (or closes) within `delay`.
+async fn speaks_within(tcp: &SharedTcp, delay: Duration) -> bool {
+    async { tcp.0.readable().await.is_ok() }
+        .or(async {
+            Timer::after(delay).await;
+            false
+        })
+        .await
 }
 
 /// Writes what the engine queued at accept (INFO; an error too when the client is refused)

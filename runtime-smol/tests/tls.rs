@@ -237,6 +237,27 @@ fn handshake_first_says_nothing_to_a_plain_client() {
 }
 
 #[test]
+fn handshake_first_auto_falls_back_to_info_for_clients_that_wait() {
+    let pki = pki();
+    let settings = TlsSettings {
+        handshake_first: true,
+        handshake_first_fallback: Some(Duration::from_millis(50)),
+        ..TlsSettings::default()
+    };
+    let server = Running::start(&pki, settings);
+    // A client that waits gets INFO in plain text, then does the usual handshake.
+    let mut waiting = connect(&pki, server.addr);
+    waiting
+        .write_all(b"CONNECT {\"verbose\":false}\r\nPING\r\n")
+        .expect("write");
+    until(&mut waiting, "PONG\r\n");
+    // A client that starts with TLS gets INFO over TLS.
+    let mut eager = handshake(&pki, tcp(server.addr));
+    let info = line(&mut eager);
+    assert!(info.starts_with("INFO {"), "{info}");
+}
+
+#[test]
 fn the_configured_tls_timeout_cuts_a_silent_client() {
     let pki = pki();
     let settings = TlsSettings {
