@@ -52,8 +52,6 @@ use Support::{NotYet, Yes};
 const CLUSTER: Support = NotYet("clustering");
 const HTTPS: Support = NotYet("HTTPS monitoring");
 const JETSTREAM: Support = NotYet("JetStream");
-const LOGGING: Support = NotYet("this logging option");
-const SIGNALS: Support = NotYet("signalling a running server");
 
 /// Every flag of the reference's `nats-server -h`.
 const FLAGS: &[FlagSpec] = &[
@@ -65,26 +63,21 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["ms", "https_port"], "https_port", Value, HTTPS),
     spec(&["c", "config"], "config", Value, Yes),
     spec(&["t"], "t", Bool, Yes),
-    spec(&["sl", "signal"], "signal", Value, SIGNALS),
+    spec(&["sl", "signal"], "signal", Value, Yes),
     spec(&["client_advertise"], "client_advertise", Value, CLUSTER),
     spec(&["ports_file_dir"], "ports_file_dir", Value, Yes),
     spec(&["l", "log"], "log", Value, Yes),
     spec(&["T", "logtime"], "logtime", Bool, Yes),
     spec(&["logtime_utc"], "logtime_utc", Bool, Yes),
-    spec(&["s", "syslog"], "syslog", Bool, LOGGING),
-    spec(&["r", "remote_syslog"], "remote_syslog", Value, LOGGING),
+    spec(&["s", "syslog"], "syslog", Bool, Yes),
+    spec(&["r", "remote_syslog"], "remote_syslog", Value, Yes),
     spec(&["D", "debug"], "debug", Bool, Yes),
     spec(&["V", "trace"], "trace", Bool, Yes),
     spec(&["VV"], "VV", Bool, Yes),
     spec(&["DV"], "DV", Bool, Yes),
     spec(&["DVV"], "DVV", Bool, Yes),
-    spec(&["log_size_limit"], "log_size_limit", Value, LOGGING),
-    spec(
-        &["max_traced_msg_len"],
-        "max_traced_msg_len",
-        Value,
-        LOGGING,
-    ),
+    spec(&["log_size_limit"], "log_size_limit", Value, Yes),
+    spec(&["max_traced_msg_len"], "max_traced_msg_len", Value, Yes),
     spec(&["js", "jetstream"], "jetstream", Bool, JETSTREAM),
     spec(&["sd", "store_dir"], "store_dir", Value, JETSTREAM),
     spec(&["user"], "user", Value, Yes),
@@ -183,6 +176,16 @@ pub struct Flags {
     pub help_tls: bool,
     /// `--tls`, `--tlscert`, `--tlskey`, `--tlsverify`, `--tlscacert`.
     pub tls: TlsFlags,
+    /// `-sl/--signal <command>[=<pid or pid file>]`: signal a running server and exit.
+    pub signal: Option<String>,
+    /// `-s/--syslog`: log to the local syslog.
+    pub syslog: bool,
+    /// `-r/--remote_syslog <url>`: log to a syslog server (`udp://host:port`).
+    pub remote_syslog: Option<String>,
+    /// `--log_size_limit <bytes>`: rotate the log file past this size (0: never).
+    pub log_size_limit: Option<i64>,
+    /// `--max_traced_msg_len <len>`: longest payload shown in trace lines (0: all).
+    pub max_traced_msg_len: Option<i64>,
 }
 
 /// The TLS flags of the command line.
@@ -342,6 +345,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
         switches_given: canonical.switches.iter().map(|(n, _)| *n).collect(),
         version: switch("version", false),
         help_tls: switch("help_tls", false),
+        syslog: switch("syslog", false),
         ..Flags::default()
     };
     let given = |name: &str| canonical.switches.iter().any(|(n, _)| *n == name);
@@ -369,6 +373,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
     flags.tls.cert = last_value(&mut p, "--tlscert", "tlscert")?;
     flags.tls.key = last_value(&mut p, "--tlskey", "tlskey")?;
     flags.tls.ca_cert = last_value(&mut p, "--tlscacert", "tlscacert")?;
+    flags.signal = last_value(&mut p, "--signal", "signal")?;
+    flags.remote_syslog = last_value(&mut p, "--remote_syslog", "remote_syslog")?;
+    flags.log_size_limit = last_value(&mut p, "--log_size_limit", "log_size_limit")?;
+    flags.max_traced_msg_len = last_value(&mut p, "--max_traced_msg_len", "max_traced_msg_len")?;
     let rest = p.finish();
     if let Some(first) = rest.first() {
         return Err(FlagError::Positional(first.to_string_lossy().into_owned()));
@@ -425,6 +433,32 @@ mod tests {
         assert!(f.tls.requested() && !f.tls.verify);
         assert!(parse(args(&["-tls"])).unwrap().tls.requested());
         assert!(parse(args(&["--help_tls"])).unwrap().help_tls);
+    }
+
+    #[test]
+    fn logging_and_signal_flags() {
+        let f = parse(args(&[
+            "-sl",
+            "reload=/tmp/x.pid",
+            "-s",
+            "-r",
+            "udp://127.0.0.1:514",
+            "--log_size_limit=1000",
+            "--max_traced_msg_len",
+            "12",
+        ]))
+        .unwrap();
+        assert_eq!(f.signal.as_deref(), Some("reload=/tmp/x.pid"));
+        assert!(f.syslog);
+        assert_eq!(f.remote_syslog.as_deref(), Some("udp://127.0.0.1:514"));
+        assert_eq!(f.log_size_limit, Some(1000));
+        assert_eq!(f.max_traced_msg_len, Some(12));
+        assert_eq!(
+            parse(args(&["--log_size_limit", "x"]))
+                .unwrap_err()
+                .to_string(),
+            "invalid value \"x\" for flag -log_size_limit: parse error"
+        );
     }
 
     #[test]

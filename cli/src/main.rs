@@ -1,10 +1,15 @@
 //! `nats-server`: a NATS server, drop-in compatible with the official one.
 
 mod flags;
+mod lame_duck;
+mod logfile;
 mod logger;
 mod monitor;
 mod options;
+mod reload;
 mod runtime;
+mod signals;
+mod syslog;
 mod tls;
 mod usage;
 
@@ -17,7 +22,7 @@ use std::time::{Duration, Instant};
 use engine::{Server, ServerConfig, ServerSeed};
 
 use crate::flags::Flags;
-use crate::logger::Logger;
+use crate::logger::LogSettings;
 
 fn main() -> ExitCode {
     let mut flags = match flags::parse(std::env::args_os().skip(1).collect()) {
@@ -39,9 +44,20 @@ fn main() -> ExitCode {
         println!("nats-server: v{}", engine::VERSION);
         return ExitCode::SUCCESS;
     }
+    if let Some(arg) = &flags.signal {
+        return match signals::send(arg) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(msg) => {
+                eprintln!("nats-server: {msg}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if flags.check_config {
         return options::check(&flags);
     }
+    // The command line as given: it still wins over the file when the file is reloaded.
+    let cmdline = flags.clone();
     let loaded = match options::load(&mut flags) {
         Ok(l) => l,
         Err(msg) => {
@@ -56,11 +72,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match run(flags, loaded, tls) {
+    match run(cmdline, flags, loaded, tls) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             if log::log_enabled!(log::Level::Error) {
-                Logger::fatal(format_args!("{msg}"));
+                logger::fatal(format_args!("{msg}"));
             } else {
                 eprintln!("nats-server: {msg}");
             }
@@ -154,34 +170,49 @@ fn seed() -> ServerSeed {
     }
 }
 
+/// The engine options of `flags` (merged with the file) and the file, as startup and reload
+/// build them. The port is the caller's business.
+fn server_config(
+    flags: &Flags,
+    loaded: Option<&options::Loaded>,
+    tls: Option<&engine::config::TlsSettings>,
+) -> Result<ServerConfig, String> {
+    let mut config = config_from(flags);
+    if let Some(l) = loaded {
+        options::apply(&mut config, &l.file)?;
+    }
+    reload::apply_extras(&mut config, flags, loaded.map(|l| &l.file));
+    if let Some(t) = tls {
+        // With TLS the reference gives clients the TLS timeout plus a second to authenticate,
+        // unless an authorization timeout was configured.
+        if config.auth.timeout == engine::auth::AuthConfig::default().timeout {
+            config.auth.timeout = t.timeout + Duration::from_secs(1);
+        }
+        config.tls = Some(t.clone());
+    }
+    Ok(config)
+}
+
 fn run(
+    cmdline: Flags,
     flags: Flags,
     loaded: Option<options::Loaded>,
     tls: Option<ClientTls>,
 ) -> Result<(), String> {
-    Logger::new(
-        flags.log_file.as_deref(),
-        flags.logtime,
-        flags.logtime_utc,
-        flags.debug,
-        flags.trace,
-    )
-    .map_err(|e| format!("error opening log file: {e}"))?
-    .install()
-    .map_err(|e| e.to_string())?;
+    let tls_settings = tls.as_ref().map(|t| t.settings.clone());
+    let reloader = reload::Reloader::new(
+        cmdline,
+        &flags,
+        loaded.as_ref(),
+        Box::new(move |f, l| server_config(f, l, tls_settings.as_ref())),
+    )?;
+    if let Err(e) = logger::install(&LogSettings::new(&flags, loaded.as_ref().map(|l| &l.file))) {
+        // As the reference's Go logger: a plain timestamped line, status 1.
+        eprintln!("{}", e.go_log_line());
+        std::process::exit(1);
+    }
 
-    let mut config = config_from(&flags);
-    if let Some(l) = &loaded {
-        options::apply(&mut config, &l.file)?;
-    }
-    if let Some(t) = &tls {
-        // With TLS the reference gives clients the TLS timeout plus a second to authenticate,
-        // unless an authorization timeout was configured.
-        if config.auth.timeout == engine::auth::AuthConfig::default().timeout {
-            config.auth.timeout = t.settings.timeout + Duration::from_secs(1);
-        }
-        config.tls = Some(t.settings.clone());
-    }
+    let mut config = server_config(&flags, loaded.as_ref(), tls.as_ref().map(|t| &t.settings))?;
     let port = match flags.port {
         None => 4222,
         Some(p) if p <= 0 => 0,
@@ -239,9 +270,18 @@ fn run(
         None => None,
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let result = runtime::serve(server, listener, threads, tls.map(|t| t.config), || {
-        log::info!("Server is ready")
-    });
+    let control = runtime::Control {
+        server: server.clone(),
+        reloader,
+    };
+    let result = runtime::serve(
+        server,
+        listener,
+        threads,
+        tls.map(|t| t.config),
+        control,
+        || log::info!("Server is ready"),
+    );
     if let Some(m) = monitor {
         m.shutdown();
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use engine::Server;
-use smol::channel::{Receiver, Sender};
+use smol::channel::Sender;
 use smol::future::FutureExt;
 use smol::{Async, Executor};
 
@@ -17,10 +17,17 @@ use crate::tls::rustls;
 #[derive(Debug, Clone)]
 pub struct ServeHandle {
     stop: Sender<()>,
+    stop_accepting: Sender<()>,
     server: Arc<Server>,
 }
 
 impl ServeHandle {
+    /// Closes the listener (new connections are refused by the operating system) and keeps
+    /// serving the connected clients until [`ServeHandle::shutdown`]: lame duck mode.
+    pub fn stop_accepting(&self) {
+        self.stop_accepting.close();
+    }
+
     /// Stops accepting, tells every client the server is shutting down, and lets `serve`
     /// return once they are gone.
     pub fn shutdown(&self) {
@@ -58,6 +65,7 @@ pub fn serve_tls(
     let listener = Async::new(listener)?;
     let ex = Arc::new(Executor::new());
     let (stop_tx, stop_rx) = smol::channel::bounded::<()>(1);
+    let (accept_stop_tx, accept_stop_rx) = smol::channel::bounded::<()>(1);
     let (done_tx, done_rx) = smol::channel::bounded::<()>(1);
     let mut workers = Vec::new();
     for i in 1..threads.max(1) {
@@ -71,9 +79,20 @@ pub fn serve_tls(
     }
     ready(ServeHandle {
         stop: stop_tx,
+        stop_accepting: accept_stop_tx,
         server: server.clone(),
     });
-    let result = smol::block_on(ex.run(accept_loop(&ex, &server, &listener, tls, stop_rx)));
+    let stopped = async {
+        let _ = stop_rx.recv().await;
+    }
+    .or(async {
+        let _ = accept_stop_rx.recv().await;
+    });
+    let result = smol::block_on(ex.run(accept_loop(&ex, &server, listener, tls, stopped)));
+    // After `stop_accepting` the clients are served on until the shutdown.
+    smol::block_on(ex.run(async {
+        let _ = stop_rx.recv().await;
+    }));
     // Let the connections see the shutdown and flush, bounded.
     smol::block_on(ex.run(drain(&server)));
     drop(done_tx);
@@ -86,14 +105,16 @@ pub fn serve_tls(
 async fn accept_loop(
     ex: &Arc<Executor<'static>>,
     server: &Arc<Server>,
-    listener: &Async<TcpListener>,
+    listener: Async<TcpListener>,
     tls: Option<ListenerTls>,
-    stop: Receiver<()>,
+    stop: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
+    // The listener is dropped (closed) when this returns.
+    let mut stop = std::pin::pin!(stop);
     loop {
         let accepted = async { Some(listener.accept().await) }
             .or(async {
-                let _ = stop.recv().await;
+                stop.as_mut().await;
                 None
             })
             .await;

@@ -3,7 +3,7 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use engine::Server;
@@ -19,6 +19,8 @@ const CUT_OFF_GRACE: Duration = Duration::from_secs(1);
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(10);
 /// Longest the wake-up connection of a shutdown may take to connect.
 const WAKE_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often a server that stopped accepting checks whether it should stop.
+const STOP_POLL: Duration = Duration::from_millis(200);
 
 /// Stops a running [`serve`] from another thread (a signal handler, a test).
 #[derive(Debug, Clone)]
@@ -29,6 +31,12 @@ pub struct ServeHandle {
 #[derive(Debug)]
 struct HandleInner {
     stop: AtomicBool,
+    /// Set by [`ServeHandle::stop_accepting`]: the accept loop ends, clients are served on.
+    stop_accepting: AtomicBool,
+    /// Whether the accept loop still runs (and a wake-up connection is needed to end it).
+    accepting: AtomicBool,
+    /// Signalled when `stop` is set.
+    stopped: (Mutex<bool>, Condvar),
     server: Arc<Server>,
     /// Where to connect to wake a blocked `accept`.
     wake_addr: SocketAddr,
@@ -40,16 +48,49 @@ impl ServeHandle {
     pub fn shutdown(&self) {
         self.inner.server.shutdown();
         if !self.inner.stop.swap(true, Ordering::AcqRel) {
-            // The accept loop blocks in `accept`: a connection to ourselves wakes it.
-            if let Err(e) = TcpStream::connect_timeout(&self.inner.wake_addr, WAKE_CONNECT_TIMEOUT)
-            {
-                log::error!("Could not wake the accept loop for shutdown: {e}");
+            self.wake_accept_loop();
+            let (lock, cvar) = &self.inner.stopped;
+            if let Ok(mut stopped) = lock.lock() {
+                *stopped = true;
             }
+            cvar.notify_all();
+        }
+    }
+
+    /// Closes the listener (new connections are refused by the operating system) and keeps
+    /// serving the connected clients until [`ServeHandle::shutdown`]: lame duck mode.
+    pub fn stop_accepting(&self) {
+        if !self.inner.stop_accepting.swap(true, Ordering::AcqRel) {
+            self.wake_accept_loop();
+        }
+    }
+
+    /// The accept loop blocks in `accept`: a connection to ourselves wakes it.
+    fn wake_accept_loop(&self) {
+        if !self.inner.accepting.load(Ordering::Acquire) {
+            return;
+        }
+        if let Err(e) = TcpStream::connect_timeout(&self.inner.wake_addr, WAKE_CONNECT_TIMEOUT) {
+            log::error!("Could not wake the accept loop: {e}");
         }
     }
 
     fn stopping(&self) -> bool {
-        self.inner.stop.load(Ordering::Acquire)
+        self.inner.stop.load(Ordering::Acquire) || self.inner.stop_accepting.load(Ordering::Acquire)
+    }
+
+    /// Blocks until [`ServeHandle::shutdown`] (checking at least every `STOP_POLL`).
+    fn wait_for_shutdown(&self) {
+        let (lock, cvar) = &self.inner.stopped;
+        let Ok(mut stopped) = lock.lock() else {
+            return;
+        };
+        while !*stopped && !self.inner.stop.load(Ordering::Acquire) {
+            match cvar.wait_timeout(stopped, STOP_POLL) {
+                Ok((guard, _)) => stopped = guard,
+                Err(_) => return,
+            }
+        }
     }
 }
 
@@ -78,6 +119,9 @@ pub fn serve(
     let handle = ServeHandle {
         inner: Arc::new(HandleInner {
             stop: AtomicBool::new(false),
+            stop_accepting: AtomicBool::new(false),
+            accepting: AtomicBool::new(true),
+            stopped: (Mutex::new(false), Condvar::new()),
             server: server.clone(),
             wake_addr: wake_address(listener.local_addr()?),
         }),
@@ -85,7 +129,10 @@ pub fn serve(
     let tracker = Arc::new(Tracker::default());
     ready(handle.clone());
     accept_loop(&server, &listener, &handle, &tracker);
+    handle.inner.accepting.store(false, Ordering::Release);
     drop(listener);
+    // After `stop_accepting` the clients are served on until the shutdown.
+    handle.wait_for_shutdown();
     if !tracker.wait_idle(DRAIN_GRACE) {
         tracker.cut_off_all();
         if !tracker.wait_idle(CUT_OFF_GRACE) {
