@@ -4,7 +4,7 @@
 # Extra arguments go to `cargo test -p conformance` (e.g. a test name filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p cli --no-default-features --features runtime-std --target-dir target/std
-bin="$PWD/target/std/release/nats-server"
+cargo build -p cli --no-default-features --features runtime-std --target-dir target/std
+bin="$PWD/target/std/debug/nats-server"
 echo "conformance against $bin"
 NATS_SERVER_BIN="$bin" cargo test -p conformance "$@"
