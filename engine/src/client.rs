@@ -369,6 +369,20 @@ impl Client {
         self.end_batch();
     }
 
+    /// Input: the TLS handshake of this connection completed at `now` (TLS connections only,
+    /// before any other input). As the reference does, the authentication and first-PING
+    /// timers start over then, so a slow handshake does not eat into them.
+    pub fn handle_tls_handshake(&mut self, now: Instant) {
+        self.last_now = self.last_now.max(now);
+        let cfg = self.server.config();
+        if self.auth.pending {
+            self.auth.deadline = Some(now + cfg.auth.timeout);
+        }
+        if !self.keepalive.first_ping_sent {
+            self.keepalive.next_ping = Some(now + cfg.first_ping_delay.min(cfg.ping_interval));
+        }
+    }
+
     /// Input: the socket reached end of file or failed (`reason` is
     /// [`CloseReason::ClientClosed`] or [`CloseReason::ReadError`]).
     pub fn handle_read_closed(&mut self, reason: CloseReason) {
