@@ -2,6 +2,9 @@
 //! tell the clients (INFO with `ldm:true`), wait the grace period, close the clients spread
 //! over the rest of the lame duck duration, then shut down.
 
+// Only signals start lame duck mode, and Windows has none.
+#![cfg_attr(not(unix), allow(dead_code))]
+
 use std::time::{Duration, Instant};
 
 use engine::conf::FileOptions;

@@ -169,6 +169,7 @@ pub fn install(settings: &LogSettings) -> Result<(), LogSetupError> {
 }
 
 /// Swaps the logger's settings (config reload). On failure the old sink stays.
+#[cfg_attr(not(unix), allow(dead_code))]
 pub fn reconfigure(settings: &LogSettings) -> Result<(), LogSetupError> {
     let Some(logger) = LOGGER.get() else {
         return install(settings);
@@ -191,6 +192,7 @@ pub fn reconfigure(settings: &LogSettings) -> Result<(), LogSetupError> {
 
 /// `SIGUSR1`: closes and opens the log file again (after logrotate moved it), logging what
 /// the reference logs.
+#[cfg_attr(not(unix), allow(dead_code))]
 pub fn reopen() {
     let Some(logger) = LOGGER.get() else {
         return;

@@ -3,6 +3,9 @@
 //! change while running refuse the whole reload (the old options stay), and every option that
 //! changed is logged as `Reloaded: <option>`.
 
+// Only signals start a reload, and Windows has none.
+#![cfg_attr(not(unix), allow(dead_code))]
+
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 

@@ -45,6 +45,7 @@ impl Handle {
 }
 
 /// What signal handlers act on.
+#[cfg_attr(not(unix), allow(dead_code))]
 pub struct Control {
     /// The server.
     pub server: Arc<Server>,

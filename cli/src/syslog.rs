@@ -42,6 +42,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyslogError {
     /// No local syslog socket accepted a connection.
+    #[cfg_attr(not(unix), allow(dead_code))]
     #[error("error connecting to syslog: \"Unix syslog delivery error\"")]
     NoLocalSyslog,
     /// The remote server could not be reached.
