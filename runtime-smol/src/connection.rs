@@ -107,6 +107,7 @@ async fn run_tls(ex: Arc<Executor<'static>>, mut client: Client, tcp: SharedTcp,
             return;
         }
     };
+    client.handle_tls_handshake(Instant::now());
     log::debug!(
         "{} - cid:{} - TLS handshake complete",
         shared.peer,

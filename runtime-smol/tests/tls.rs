@@ -81,13 +81,17 @@ struct Running {
 
 impl Running {
     fn start(pki: &Pki, settings: TlsSettings) -> Running {
+        Running::start_with(pki, settings, ServerConfig::default())
+    }
+
+    fn start_with(pki: &Pki, settings: TlsSettings, base: ServerConfig) -> Running {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let config = ServerConfig {
             host: "127.0.0.1".into(),
             port: addr.port(),
             tls: Some(settings),
-            ..ServerConfig::default()
+            ..base
         };
         let seed = ServerSeed {
             identity: [7; 32],
@@ -277,6 +281,27 @@ fn the_configured_tls_timeout_cuts_a_silent_client() {
         closed.last().map(|c| c.reason.to_string()).as_deref(),
         Some("TLS Handshake Failure")
     );
+}
+
+#[test]
+fn the_auth_timeout_counts_from_the_end_of_the_handshake() {
+    let pki = pki();
+    let mut base = ServerConfig::default();
+    base.auth.token = Some(engine::auth::Secret::new("s3cret".to_string()));
+    base.auth.timeout = Duration::from_millis(400);
+    let server = Running::start_with(&pki, TlsSettings::default(), base);
+    let mut sock = tcp(server.addr);
+    let info = line(&mut sock);
+    assert!(info.contains("\"auth_required\":true"), "{info}");
+    // Longer than the auth timeout before the handshake...
+    std::thread::sleep(Duration::from_millis(600));
+    let started = Instant::now();
+    let mut tls = handshake(&pki, sock);
+    // ...and the client still gets the whole timeout after it.
+    let text = until(&mut tls, "Authentication Timeout");
+    let waited = started.elapsed();
+    assert!(text.contains("-ERR 'Authentication Timeout'"), "{text}");
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
 }
 
 #[test]
