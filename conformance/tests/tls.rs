@@ -409,6 +409,32 @@ fn tlsverify_accepts_only_certificates_of_the_configured_ca() {
 }
 
 #[test]
+fn with_tls_the_auth_timeout_is_the_tls_timeout_plus_a_second() {
+    let certs = Certs::generate("authtimeout");
+    let mut args = certs.tls_args();
+    args.extend(["--user", "u", "--pass", "p"].map(String::from));
+    for bin in binaries() {
+        let server = start(&bin, &args);
+        let (info, mut tls) = connect_tls(&server, &certs, None).expect("TLS connects");
+        assert_eq!(info["auth_required"], true, "{}: {info}", bin.display());
+        let started = Instant::now();
+        let (got, seen) = read_until(&mut tls, b"Authentication Timeout");
+        let waited = started.elapsed();
+        assert!(
+            seen,
+            "{}: {:?}",
+            bin.display(),
+            String::from_utf8_lossy(&got)
+        );
+        assert!(
+            waited >= Duration::from_millis(2500) && waited < Duration::from_millis(4000),
+            "{}: timed out after {waited:?}, expected about 3 s",
+            bin.display()
+        );
+    }
+}
+
+#[test]
 fn tls_with_user_auth_and_a_client_library() {
     if !ours_speaks_tls() {
         return;
