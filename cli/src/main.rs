@@ -211,6 +211,8 @@ fn run(
         eprintln!("{}", e.go_log_line());
         std::process::exit(1);
     }
+    // Signals are caught from here on: one sent once the port is announced must not kill us.
+    let trap = runtime::trap_signals();
 
     let mut config = server_config(&flags, loaded.as_ref(), tls.as_ref().map(|t| &t.settings))?;
     let port = match flags.port {
@@ -236,6 +238,9 @@ fn run(
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     config.port = local.port();
     let server = Server::new(config, server_seed, Instant::now());
+    server.set_system_handler(std::sync::Arc::new(monitor::system::SystemResponder::new(
+        engine::monitor::HttpListen::default(),
+    )));
     log::info!("  Name:     {}", server.name());
     log::info!("  ID:       {}", server.id());
     if let Some(l) = &loaded {
@@ -273,6 +278,7 @@ fn run(
     let control = runtime::Control {
         server: server.clone(),
         reloader,
+        trap,
     };
     let result = runtime::serve(
         server,

@@ -13,7 +13,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use proto::{encode, ClientOp, ClientParser, ConnectInfo, ParseError, ParserLimits};
 
-use crate::account::Account;
+use crate::account::{Account, SYSTEM_ACCOUNT};
 use crate::auth::{Permissions, ResponseRules};
 use crate::client_info::{after, ClientCounters, ClientSnapshot, ConnectSlot};
 use crate::outbound::{Outbound, Queued};
@@ -22,6 +22,7 @@ use crate::server::Server;
 use crate::subject::{is_valid_publish_subject, is_valid_subscribe_subject};
 use crate::sublist::{MatchCache, MatchResult};
 use crate::subscription::{Delivery, ImportRoute, SubRef, Subscription};
+use crate::system::{parse_request, SystemEvent, SystemRequest};
 use crate::trace::{client_prefix, payload_line, redacted_connect, LogEvent, LogLevel};
 use crate::{CloseReason, ProtocolError};
 
@@ -472,8 +473,18 @@ impl Client {
             .close_reason()
             .or(self.closed)
             .unwrap_or(CloseReason::ClientClosed);
-        self.server
+        let closed = self
+            .server
             .remove_client(self.shared.cid, self.last_now, reason);
+        if let (Some(closed), true) = (closed, self.connected) {
+            if self.server.has_system_handler() {
+                self.server.dispatch_system(SystemEvent::ClientDisconnect {
+                    client: Box::new(closed),
+                    account: self.account.name.clone(),
+                    user: self.auth.user.clone(),
+                });
+            }
+        }
         self.end_batch();
     }
 
@@ -566,12 +577,20 @@ impl Client {
             headers: info.headers && self.server.config().headers,
             no_responders: info.no_responders && info.headers,
         };
+        let first_connect = !self.connected;
         self.connected = true;
         // Clients that speak protocol 1 get an updated INFO once connected (after the rest of
         // this batch, like the reference).
         self.info_after_batch = info.protocol >= 1;
         self.shared.connect.set(Arc::new((*info).clone()));
         self.connect = Some(info);
+        if first_connect && self.server.has_system_handler() {
+            self.server.dispatch_system(SystemEvent::ClientConnect {
+                client: Box::new(self.shared.snapshot()),
+                account: self.account.name.clone(),
+                user: self.auth.user.clone(),
+            });
+        }
         self.ok();
     }
 
@@ -607,6 +626,19 @@ impl Client {
         self.in_msgs += 1;
         self.in_bytes += (hdr.len() + payload.len()) as u64;
         let delivered = self.deliver(&subject, reply.as_deref(), hdr, &payload);
+        if let Some(reply) = reply.as_ref() {
+            if self.account.name == SYSTEM_ACCOUNT && subject.starts_with(b"$SYS.REQ.") {
+                if let Some(kind) = parse_request(&subject, self.server.id()) {
+                    self.server
+                        .dispatch_system(SystemEvent::Request(SystemRequest {
+                            kind,
+                            reply: reply.clone(),
+                            payload: payload.clone(),
+                        }));
+                    return;
+                }
+            }
+        }
         if !delivered && self.opts.no_responders {
             if let Some(reply) = reply.as_deref() {
                 self.send_no_responders(&subject, reply);

@@ -48,6 +48,7 @@ pub mod server;
 pub mod subject;
 pub mod sublist;
 pub mod subscription;
+pub mod system;
 pub mod trace;
 
 pub use account::{Account, AccountConfig};

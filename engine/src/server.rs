@@ -16,6 +16,7 @@ use crate::client_info::ClosedClient;
 use crate::import::{authorize, ExportKind, SubjectMapping};
 use crate::sublist::SharedSublist;
 use crate::subscription::{ImportRoute, Subscription};
+use crate::system::{SystemEvent, SystemHandler};
 use crate::CloseReason;
 use crate::{ServerConfig, SubRef};
 
@@ -76,6 +77,8 @@ pub struct Server {
     nonce_key: [u8; 32],
     shutting_down: AtomicBool,
     lame_duck: AtomicBool,
+    /// Where the system account's events go (installed by the runtime).
+    system_handler: RwLock<Option<Arc<dyn SystemHandler>>>,
     /// Counters.
     pub stats: ServerStats,
     start: Instant,
@@ -251,6 +254,7 @@ impl Server {
             nonce_key: nonce_key(&seed.identity),
             shutting_down: AtomicBool::new(false),
             lame_duck: AtomicBool::new(false),
+            system_handler: RwLock::new(None),
             stats: ServerStats::default(),
             start: now,
         })
@@ -437,26 +441,100 @@ impl Server {
         Client::new(self.clone(), shared, admitted, rng, now)
     }
 
-    /// Removes a client from the registry and remembers it among the closed connections
-    /// (called by [`Client`] when it finishes).
-    pub(crate) fn remove_client(&self, cid: u64, now: Instant, reason: CloseReason) -> bool {
-        let Some(shared) = self.clients.lock().remove(&cid) else {
-            return false;
+    /// Installs the receiver of the system account's events (requests, advisories).
+    pub fn set_system_handler(&self, handler: Arc<dyn SystemHandler>) {
+        *self.system_handler.write() = Some(handler);
+    }
+
+    /// Whether a system handler is installed.
+    pub(crate) fn has_system_handler(&self) -> bool {
+        self.system_handler.read().is_some()
+    }
+
+    /// Hands an event to the system handler, if any.
+    pub(crate) fn dispatch_system(&self, event: SystemEvent) {
+        let handler = self.system_handler.read().clone();
+        if let Some(h) = handler {
+            h.handle(self, event);
+        }
+    }
+
+    /// The system account (`$SYS`).
+    pub fn system_account(&self) -> Arc<Account> {
+        self.account(SYSTEM_ACCOUNT)
+            .unwrap_or_else(|| self.global.clone())
+    }
+
+    /// Publishes a message from the server itself to the subscribers of `account` on
+    /// `subject` (one member per queue group). Returns how many got it.
+    pub fn publish_internal(&self, account: &Account, subject: &[u8], payload: &[u8]) -> usize {
+        let result = account.sublist.matches(subject);
+        let mut delivered = 0;
+        let mut deliver = |sub: &SubRef| {
+            if sub.import.is_some() {
+                return false;
+            }
+            match sub.claim() {
+                crate::subscription::Delivery::Skip => return false,
+                crate::subscription::Delivery::Deliver => {}
+                crate::subscription::Delivery::DeliverLast => crate::client::retire(sub),
+            }
+            let q = sub.client.outbound.queue(Some(payload.len()), |buf| {
+                proto::encode::msg(buf, subject, &sub.sid, None, payload)
+            });
+            match q {
+                crate::outbound::Queued::NeedsFlush => {
+                    sub.client.outbound.flush();
+                    true
+                }
+                crate::outbound::Queued::Scheduled => true,
+                _ => false,
+            }
         };
+        for sub in &result.plain {
+            if deliver(sub) {
+                delivered += 1;
+            }
+        }
+        for group in &result.queues {
+            if group.members.iter().any(&mut deliver) {
+                delivered += 1;
+            }
+        }
+        if delivered > 0 {
+            self.stats
+                .out_msgs
+                .fetch_add(delivered as u64, Ordering::Relaxed);
+            self.stats
+                .out_bytes
+                .fetch_add((delivered * payload.len()) as u64, Ordering::Relaxed);
+        }
+        delivered
+    }
+
+    /// Removes a client from the registry and remembers it among the closed connections
+    /// (called by [`Client`] when it finishes). Returns the record it kept.
+    pub(crate) fn remove_client(
+        &self,
+        cid: u64,
+        now: Instant,
+        reason: CloseReason,
+    ) -> Option<ClosedClient> {
+        let shared = self.clients.lock().remove(&cid)?;
         let closed = ClosedClient {
             snapshot: shared.snapshot(),
             stop: now,
             reason,
         };
-        let mut ring = self.closed.lock();
         let max_closed = self.config().max_closed_clients;
+        let mut ring = self.closed.lock();
         if max_closed > 0 {
             if ring.len() >= max_closed {
                 ring.pop_front();
             }
-            ring.push_back(closed);
+            ring.push_back(closed.clone());
         }
-        true
+        Some(closed)
     }
 
     /// The most recently closed connections, oldest first (at most `max_closed_clients`).

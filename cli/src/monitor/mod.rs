@@ -7,6 +7,7 @@
 mod process;
 mod query;
 mod routes;
+pub mod system;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,0 +1,273 @@
+//! Answers the system account's requests (`$SYS.REQ.SERVER.PING`, `...PING.VARZ`, ...) and
+//! publishes its client advisories (`$SYS.ACCOUNT.<acc>.CONNECT`/`DISCONNECT`), with the
+//! same JSON documents the monitoring endpoints serve, wrapped as the reference wraps them.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime};
+
+use engine::monitor::{self, time::rfc3339, Clock, Context, HttpListen};
+use engine::system::{SystemEvent, SystemHandler, SystemRequestKind};
+use engine::{ClientSnapshot, Server};
+use serde_json::{json, Value};
+
+use super::process::ProcessSampler;
+
+/// The runtime's [`SystemHandler`]: builds answers and advisories and publishes them.
+#[derive(Debug)]
+pub struct SystemResponder {
+    sampler: ProcessSampler,
+    anchor: Clock,
+    seq: AtomicU64,
+    id_seed: u64,
+    http: HttpListen,
+}
+
+impl SystemResponder {
+    /// A responder whose documents report the monitoring listener `http`.
+    pub fn new(http: HttpListen) -> SystemResponder {
+        let mut seed = [0u8; 8];
+        let _ = getrandom::fill(&mut seed);
+        SystemResponder {
+            sampler: ProcessSampler::new(Instant::now()),
+            anchor: Clock {
+                now: Instant::now(),
+                wall: SystemTime::now(),
+            },
+            seq: AtomicU64::new(1),
+            id_seed: u64::from_le_bytes(seed),
+            http,
+        }
+    }
+
+    fn context(&self, now: Instant) -> Context {
+        Context {
+            clock: Clock {
+                now,
+                wall: self.anchor.wall_of(now),
+            },
+            http: self.http.clone(),
+            process: self.sampler.sample(now),
+            http_req_stats: BTreeMap::new(),
+        }
+    }
+
+    /// The `server` block every system message carries.
+    fn server_block(&self, server: &Server, ctx: &Context) -> Value {
+        json!({
+            "name": server.name(),
+            "host": server.config().host,
+            "id": server.id(),
+            "ver": engine::VERSION,
+            "feature_flags": {
+                "js_ack_fc_v2": false,
+                "js_api_reply_v2": false,
+                "js_raft_delete_range": true,
+                "js_snapshot_sources": false
+            },
+            "jetstream": false,
+            "flags": 0,
+            "seq": self.seq.fetch_add(1, Ordering::Relaxed),
+            "time": rfc3339(ctx.clock.wall),
+        })
+    }
+
+    /// A unique event id (22 base-62 characters, like the reference's).
+    fn event_id(&self) -> String {
+        const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let mut n = u128::from(self.seq.fetch_add(1, Ordering::Relaxed))
+            ^ (u128::from(self.id_seed) << 64 | u128::from(self.id_seed.rotate_left(29)));
+        (0..22)
+            .map(|_| {
+                let d = DIGITS[(n % 62) as usize] as char;
+                n /= 62;
+                d
+            })
+            .collect()
+    }
+
+    fn statsz(&self, server: &Server, ctx: &Context) -> Value {
+        let st = &server.stats;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (in_msgs, in_bytes) = (load(&st.in_msgs), load(&st.in_bytes));
+        let (out_msgs, out_bytes) = (load(&st.out_msgs), load(&st.out_bytes));
+        let active_accounts = server
+            .accounts()
+            .iter()
+            .filter(|a| a.sublist.count() > 0)
+            .count();
+        json!({
+            "server": self.server_block(server, ctx),
+            "statsz": {
+                "start": ctx.clock.rfc3339(server.start_time()),
+                "mem": ctx.process.rss_bytes,
+                "cores": ctx.process.cores,
+                "cpu": ctx.process.cpu_percent,
+                "connections": server.num_clients(),
+                "total_connections": load(&st.total_connections),
+                "active_accounts": active_accounts,
+                "subscriptions": server.num_subscriptions(),
+                "sent": {"msgs": out_msgs, "bytes": out_bytes},
+                "sent_to_clients": {"msgs": out_msgs, "bytes": out_bytes},
+                "received": {"msgs": in_msgs, "bytes": in_bytes},
+                "received_from_clients": {"msgs": in_msgs, "bytes": in_bytes},
+                "slow_consumers": load(&st.slow_consumers),
+                "active_servers": 1,
+                "gomaxprocs": ctx.process.max_procs,
+            }
+        })
+    }
+
+    /// The answer to one request.
+    fn answer(&self, server: &Server, kind: SystemRequestKind, ctx: &Context) -> Value {
+        let data = match kind {
+            SystemRequestKind::Statsz => return self.statsz(server, ctx),
+            SystemRequestKind::Idz => {
+                return json!({
+                    "name": server.name(),
+                    "host": server.config().host,
+                    "id": server.id(),
+                })
+            }
+            SystemRequestKind::Varz => to_value(&monitor::varz(server, ctx)),
+            SystemRequestKind::Connz => {
+                result_value(monitor::connz(server, &Default::default(), ctx))
+            }
+            SystemRequestKind::Subsz => {
+                result_value(monitor::subsz(server, &Default::default(), ctx))
+            }
+            SystemRequestKind::Routez => to_value(&monitor::routez(server, ctx)),
+            SystemRequestKind::Gatewayz => to_value(&monitor::gatewayz(server, ctx)),
+            SystemRequestKind::Leafz => to_value(&monitor::leafz(server, ctx)),
+            SystemRequestKind::Accountz => {
+                result_value(monitor::accountz(server, &Default::default(), ctx))
+            }
+            SystemRequestKind::Healthz => {
+                // Over the system account the status code is always part of the answer.
+                let mut v = to_value(&monitor::healthz(&Default::default()));
+                if let Value::Object(m) = &mut v {
+                    m.entry("status_code").or_insert(json!(200));
+                }
+                v
+            }
+        };
+        json!({"server": self.server_block(server, ctx), "data": data})
+    }
+
+    /// The `client` block of an advisory.
+    fn client_block(
+        snapshot: &ClientSnapshot,
+        account: &str,
+        user: Option<&str>,
+        ctx: &Context,
+    ) -> serde_json::Map<String, Value> {
+        let mut c = serde_json::Map::new();
+        c.insert("start".into(), ctx.clock.rfc3339(snapshot.start).into());
+        c.insert("host".into(), snapshot.peer.ip().to_string().into());
+        c.insert("id".into(), snapshot.cid.into());
+        c.insert("acc".into(), account.into());
+        if let Some(u) = user {
+            c.insert("user".into(), u.into());
+        }
+        if let Some(info) = snapshot.connect.as_deref() {
+            for (key, v) in [
+                ("name", &info.name),
+                ("lang", &info.lang),
+                ("ver", &info.version),
+            ] {
+                if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                    c.insert(key.into(), v.into());
+                }
+            }
+        }
+        c
+    }
+
+    fn advisory(
+        &self,
+        server: &Server,
+        event: &SystemEvent,
+        ctx: &Context,
+    ) -> Option<(String, Value)> {
+        let (kind, account, mut client, extra) = match event {
+            SystemEvent::ClientConnect {
+                client,
+                account,
+                user,
+            } => (
+                "client_connect",
+                account,
+                Self::client_block(client, account, user.as_deref(), ctx),
+                None,
+            ),
+            SystemEvent::ClientDisconnect {
+                client,
+                account,
+                user,
+            } => {
+                let mut c = Self::client_block(&client.snapshot, account, user.as_deref(), ctx);
+                // Round-trip time is not measured yet: 0, as the reference reports it then.
+                c.insert("rtt".into(), 0.into());
+                c.insert("stop".into(), ctx.clock.rfc3339(client.stop).into());
+                let s = &client.snapshot;
+                let extra = json!({
+                    "sent": {"msgs": s.out_msgs, "bytes": s.out_bytes},
+                    "received": {"msgs": s.in_msgs, "bytes": s.in_bytes},
+                    "reason": client.reason.to_string(),
+                });
+                ("client_disconnect", account, c, Some(extra))
+            }
+            SystemEvent::Request(_) => return None,
+        };
+        client.insert("name_tag".into(), account.as_str().into());
+        client.insert("kind".into(), "Client".into());
+        client.insert("client_type".into(), "nats".into());
+        let mut doc = json!({
+            "type": format!("io.nats.server.advisory.v1.{kind}"),
+            "id": self.event_id(),
+            "timestamp": rfc3339(ctx.clock.wall),
+            "server": self.server_block(server, ctx),
+            "client": client,
+        });
+        if let (Some(Value::Object(extra)), Value::Object(d)) = (extra, &mut doc) {
+            d.extend(extra);
+        }
+        let suffix = if kind == "client_connect" {
+            "CONNECT"
+        } else {
+            "DISCONNECT"
+        };
+        Some((format!("$SYS.ACCOUNT.{account}.{suffix}"), doc))
+    }
+}
+
+fn to_value<T: serde::Serialize>(doc: &T) -> Value {
+    serde_json::to_value(doc).unwrap_or(Value::Null)
+}
+
+fn result_value<T: serde::Serialize, E: std::fmt::Display>(r: Result<T, E>) -> Value {
+    match r {
+        Ok(doc) => to_value(&doc),
+        Err(e) => json!({"error": {"code": 400, "description": e.to_string()}}),
+    }
+}
+
+impl SystemHandler for SystemResponder {
+    fn handle(&self, server: &Server, event: SystemEvent) {
+        let ctx = self.context(Instant::now());
+        let system = server.system_account();
+        match &event {
+            SystemEvent::Request(req) => {
+                let body = self.answer(server, req.kind, &ctx);
+                let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                server.publish_internal(&system, &req.reply, &bytes);
+            }
+            _ => {
+                if let Some((subject, doc)) = self.advisory(server, &event, &ctx) {
+                    let bytes = serde_json::to_vec(&doc).unwrap_or_default();
+                    server.publish_internal(&system, subject.as_bytes(), &bytes);
+                }
+            }
+        }
+    }
+}
