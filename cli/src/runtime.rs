@@ -51,6 +51,40 @@ pub struct Control {
     pub server: Arc<Server>,
     /// Reloads the configuration file (`SIGHUP`).
     pub reloader: Reloader,
+    /// The signals, caught since before the server announced its port.
+    pub trap: SignalTrap,
+}
+
+/// The signals the server handles, caught (and queued) from the moment this exists, so that
+/// a signal sent as soon as the port is announced does not kill the process.
+pub struct SignalTrap {
+    #[cfg(unix)]
+    signals: Option<signal_hook::iterator::Signals>,
+}
+
+/// Starts catching the signals the server handles (call before announcing the port).
+pub fn trap_signals() -> SignalTrap {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+        let signals = signal_hook::iterator::Signals::new([
+            SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT,
+        ]);
+        if let Err(e) = &signals {
+            log::error!("could not install signal handlers: {e}");
+        }
+        SignalTrap {
+            signals: signals.ok(),
+        }
+    }
+    #[cfg(not(unix))]
+    SignalTrap {}
+}
+
+/// What the signal handler thread shares.
+struct Shared {
+    server: Arc<Server>,
+    reloader: Reloader,
 }
 
 /// Serves `server` on `listener` until it is stopped by a signal (Ctrl-C on Windows); `ready`
@@ -64,10 +98,18 @@ pub fn serve(
     control: Control,
     ready: impl FnOnce(),
 ) -> io::Result<()> {
-    let control = Arc::new(control);
+    let Control {
+        server: controlled,
+        reloader,
+        trap,
+    } = control;
+    let shared = Arc::new(Shared {
+        server: controlled,
+        reloader,
+    });
     let mut signals = None;
     let ready = |handle| {
-        signals = install_signal_handlers(Handle(handle), control);
+        signals = install_signal_handlers(Handle(handle), shared, trap);
         ready();
     };
     #[cfg(feature = "runtime-smol")]
@@ -107,7 +149,7 @@ impl SignalThread {
 
 /// Acts on one signal.
 #[cfg(unix)]
-fn on_signal(sig: libc::c_int, handle: &Handle, control: &Arc<Control>) {
+fn on_signal(sig: libc::c_int, handle: &Handle, control: &Arc<Shared>) {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
     if sig == SIGQUIT {
         // Go's default for SIGQUIT: quit at once with status 2, no graceful shutdown.
@@ -149,14 +191,12 @@ fn on_signal(sig: libc::c_int, handle: &Handle, control: &Arc<Control>) {
 }
 
 #[cfg(unix)]
-fn install_signal_handlers(handle: Handle, control: Arc<Control>) -> Option<SignalThread> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
-    let Ok(mut signals) =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGQUIT])
-    else {
-        log::error!("could not install signal handlers");
-        return None;
-    };
+fn install_signal_handlers(
+    handle: Handle,
+    control: Arc<Shared>,
+    trap: SignalTrap,
+) -> Option<SignalThread> {
+    let mut signals = trap.signals?;
     let close = signals.handle();
     let spawned = std::thread::Builder::new()
         .name("signals".into())
@@ -175,8 +215,12 @@ fn install_signal_handlers(handle: Handle, control: Arc<Control>) -> Option<Sign
 }
 
 #[cfg(windows)]
-fn install_signal_handlers(handle: Handle, control: Arc<Control>) -> Option<SignalThread> {
-    let _ = control;
+fn install_signal_handlers(
+    handle: Handle,
+    control: Arc<Shared>,
+    trap: SignalTrap,
+) -> Option<SignalThread> {
+    let _ = (control, trap);
     // Ctrl-C, Ctrl-Break, and closing the console or the service stopping.
     if let Err(e) = ctrlc::set_handler(move || trapped("interrupt", &handle)) {
         log::error!("could not install the Ctrl-C handler: {e}");
@@ -185,7 +229,11 @@ fn install_signal_handlers(handle: Handle, control: Arc<Control>) -> Option<Sign
 }
 
 #[cfg(not(any(unix, windows)))]
-fn install_signal_handlers(handle: Handle, control: Arc<Control>) -> Option<SignalThread> {
-    let _ = (handle, control);
+fn install_signal_handlers(
+    handle: Handle,
+    control: Arc<Shared>,
+    trap: SignalTrap,
+) -> Option<SignalThread> {
+    let _ = (handle, control, trap);
     None
 }
