@@ -13,7 +13,8 @@ Server options:
     -ms, --https_port <port>         HTTPS monitoring port (not yet implemented)
     -c, --config <file>              Configuration file (not yet implemented)
     -t                               Check the configuration and exit (not yet implemented)
-    -sl, --signal <signal>[=<pid>]   Signal a running server (not yet implemented)
+    -sl, --signal <signal>[=<pid>]   Send signal to nats-server process (ldm, stop, quit, term,
+                                     reopen, reload); pid may be a pid file or end in *
         --client_advertise <url>     Client URL advertised to the cluster (not yet implemented)
         --ports_file_dir <dir>       Write <executable>_<pid>.ports with the listen URLs here
 
@@ -21,15 +22,15 @@ Logging options:
     -l, --log <file>                 Write the log to this file
     -T, --logtime                    Timestamp log lines (default: true)
         --logtime_utc                Timestamps in UTC instead of local time
-    -s, --syslog                     Log to syslog (not yet implemented)
-    -r, --remote_syslog <addr>       Remote syslog address (not yet implemented)
+    -s, --syslog                     Log to the local syslog (/dev/log)
+    -r, --remote_syslog <addr>       Syslog server address (udp://127.0.0.1:514)
     -D, --debug                      Debug output
     -V, --trace                      Trace output
     -VV                              Verbose trace output
     -DV                              Debug and trace output
     -DVV                             Debug and verbose trace output
-        --log_size_limit <size>      Rotate the log at this size (not yet implemented)
-        --max_traced_msg_len <len>   Longest traced message (not yet implemented)
+        --log_size_limit <size>      Rotate the log file past this many bytes
+        --max_traced_msg_len <len>   Longest payload shown in traces (0: unlimited)
 
 JetStream options (not yet implemented):
     -js, --jetstream                 Enable JetStream
