@@ -1733,10 +1733,6 @@ fn close_like_a_runtime(client: &mut Client, now: Instant) -> CloseReason {
 /// A subscriber cut off as a slow consumer must be remembered among the closed connections
 /// (`/connz?state=closed`) as "Slow Consumer (Pending Bytes)", as the reference does.
 #[test]
-#[ignore = "bug: Client::finish records Client.closed (set by handle_read_closed after the \
-            writer closed the socket, so 'Client Closed'/'Read Error') instead of the reason \
-            the outbound queue was closed for (SlowConsumerPendingBytes, \
-            SlowConsumerWriteDeadline, ServerShutdown); closed_clients() shows the wrong reason"]
 fn closed_connection_remembers_slow_consumer_reason() {
     let now = Instant::now();
     let config = ServerConfig {
@@ -1785,8 +1781,6 @@ fn closed_connection_remembers_slow_consumer_reason() {
 
 /// Same for a server shutdown: the record says "Server Shutdown".
 #[test]
-#[ignore = "bug: after Server::shutdown the runtime's reader ends with handle_read_closed, \
-            so Client::finish records 'Client Closed' instead of 'Server Shutdown'"]
 fn closed_connection_remembers_shutdown_reason() {
     let now = Instant::now();
     let server = Server::new(
