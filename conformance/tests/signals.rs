@@ -145,7 +145,7 @@ fn reload_changes_password(bin: &Path) -> Vec<String> {
     std::fs::write(&conf, users_conf("", "old", "")).unwrap();
     let server = ServerProcess::start(bin, &["-c", conf.to_str().unwrap()]);
     let addr = server.addr();
-    let (ok, _alice) = authenticates(&addr, "alice", "old");
+    let (ok, mut alice) = authenticates(&addr, "alice", "old");
     assert!(ok, "old password before the reload");
     let (ok, mut kept) = authenticates(&addr, "bob", "stays");
     assert!(ok);
@@ -165,6 +165,12 @@ fn reload_changes_password(bin: &Path) -> Vec<String> {
     assert!(
         !still.closed && !still.timed_out,
         "the open connection survives"
+    );
+    // The connection whose password changed is closed by the reload, as the reference does.
+    let gone = alice.sync(1, Duration::from_secs(5)).expect("sync");
+    assert!(
+        gone.closed,
+        "the invalidated connection is closed: {gone:?}"
     );
     let lines = server.log_lines();
     assert!(lines

@@ -917,6 +917,16 @@ impl Client {
         });
         self.parser.set_server_headers(cfg.headers);
         self.trace = cfg.trace;
+        // A still-valid user picks up changed permissions (invalid ones were closed by the
+        // reload itself).
+        if self.connected && cfg.auth.is_required() {
+            if let Some(connect) = self.connect.as_deref() {
+                if let Ok(identity) = cfg.auth.authenticate(connect, self.auth.nonce.as_deref()) {
+                    self.auth.permissions = identity.permissions;
+                    self.auth.publish_cache.clear();
+                }
+            }
+        }
     }
 
     /// Whether this client may publish to `subject` (its permissions, or a response right

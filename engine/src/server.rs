@@ -360,6 +360,23 @@ impl Server {
             }
         }
         let info = info_for(&new, &self.server_id, &self.server_name);
+        // Like the reference, connections whose credentials the new configuration no longer
+        // accepts are told so and closed at once.
+        if new.auth != old.auth {
+            for c in self.clients() {
+                let Some(connect) = c.connect.get() else {
+                    continue;
+                };
+                let nonce = new.auth.needs_nonce().then(|| self.nonce_for(c.cid));
+                if new.auth.authenticate(&connect, nonce.as_deref()).is_err() {
+                    c.outbound.queue(None, |buf| {
+                        proto::encode::err(buf, "Authorization Violation")
+                    });
+                    c.outbound.close(CloseReason::AuthenticationViolation);
+                    c.outbound.flush();
+                }
+            }
+        }
         *self.live.write() = Live {
             config: Arc::new(new),
             info: Arc::new(info),

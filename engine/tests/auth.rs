@@ -406,12 +406,13 @@ fn user_bound_to_a_missing_account_is_refused() {
 }
 
 #[test]
-fn reload_changes_passwords_without_dropping_connections() {
-    let (s, now) = server(users(vec![user("a", "old", None)]));
-    let (mut kept, out) = login(&s, now, "a", "old");
+fn reload_changes_passwords_and_closes_only_invalidated_connections() {
+    let (s, now) = server(users(vec![user("a", "old", None), user("b", "same", None)]));
+    let (stale, out) = login(&s, now, "a", "old");
     assert_eq!(out, "PONG\r\n");
+    let (mut kept, _) = login(&s, now, "b", "same");
     let mut cfg = (*s.config()).clone();
-    cfg.auth = users(vec![user("a", "new", None)]);
+    cfg.auth = users(vec![user("a", "new", None), user("b", "same", None)]);
     s.reload(cfg).expect("reload");
     assert_eq!(
         login(&s, now, "a", "old").1,
@@ -421,6 +422,39 @@ fn reload_changes_passwords_without_dropping_connections() {
     send(&mut kept, "PING\r\n", now);
     assert_eq!(drain(&kept), "PONG\r\n");
     assert_eq!(kept.close_reason(), None);
+    // As the reference does, the connection whose password changed is closed at once.
+    assert_eq!(drain(&stale), "-ERR 'Authorization Violation'\r\n");
+    let mut out = BytesMut::new();
+    assert_eq!(
+        stale
+            .shared()
+            .outbound
+            .poll_transmit(&mut out, Waker::noop()),
+        Transmit::Close(CloseReason::AuthenticationViolation)
+    );
+}
+
+#[test]
+fn reload_applies_new_permissions_to_connected_users() {
+    let (s, now) = server(users(vec![user("a", "p", None)]));
+    let (mut a, _) = login(&s, now, "a", "p");
+    send(&mut a, "PUB x 0\r\n\r\nPING\r\n", now);
+    assert_eq!(drain(&a), "PONG\r\n");
+    let mut cfg = (*s.config()).clone();
+    cfg.auth = users(vec![user(
+        "a",
+        "p",
+        Some(Permissions {
+            publish: rules(&["y"], &[]),
+            ..Permissions::default()
+        }),
+    )]);
+    s.reload(cfg).unwrap();
+    send(&mut a, "PUB x 0\r\n\r\nPING\r\n", now);
+    assert_eq!(
+        drain(&a),
+        "-ERR 'Permissions Violation for Publish to \"x\"'\r\nPONG\r\n"
+    );
 }
 
 #[test]
