@@ -113,9 +113,6 @@ fn tls_from_flags(flags: &Flags) -> Result<Option<ClientTls>, String> {
     if !flags.tls.requested() {
         return Ok(None);
     }
-    if !runtime::SUPPORTS_TLS {
-        return Err(format!("{TLS_UNSUPPORTED}; use the runtime-smol build"));
-    }
     let cert = flags
         .tls
         .cert
@@ -141,9 +138,6 @@ fn tls_from_flags(flags: &Flags) -> Result<Option<ClientTls>, String> {
         },
     }))
 }
-
-/// How a build without TLS in its driver refuses TLS flags (tests look for these words).
-const TLS_UNSUPPORTED: &str = "TLS is not supported by this build (runtime-std driver)";
 
 /// Client TLS in force: what the runtime handshakes with and what the engine reports.
 struct ClientTls {

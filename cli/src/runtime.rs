@@ -24,9 +24,6 @@ use runtime_std as driver;
 #[cfg(not(any(feature = "runtime-smol", feature = "runtime-std")))]
 compile_error!("enable a runtime feature: `runtime-smol` (default) or `runtime-std`");
 
-/// Whether the driver of this build speaks TLS on client connections.
-pub const SUPPORTS_TLS: bool = cfg!(feature = "runtime-smol");
-
 /// Controls a running server from another thread.
 #[derive(Debug, Clone)]
 pub struct Handle(driver::ServeHandle);
@@ -89,7 +86,7 @@ struct Shared {
 
 /// Serves `server` on `listener` until it is stopped by a signal (Ctrl-C on Windows); `ready`
 /// runs once the signal handlers are installed and clients are being accepted. `tls` turns
-/// TLS on for client connections (only when [`SUPPORTS_TLS`]).
+/// TLS on for client connections.
 pub fn serve(
     server: Arc<Server>,
     listener: TcpListener,
@@ -112,15 +109,7 @@ pub fn serve(
         signals = install_signal_handlers(Handle(handle), shared, trap);
         ready();
     };
-    #[cfg(feature = "runtime-smol")]
     let result = driver::serve_tls(server, listener, threads, tls, ready);
-    #[cfg(not(feature = "runtime-smol"))]
-    let result = {
-        if tls.is_some() {
-            return Err(io::Error::other("TLS is not supported by this build"));
-        }
-        driver::serve(server, listener, threads, ready)
-    };
     if let Some(s) = signals {
         s.stop();
     }

@@ -143,32 +143,9 @@ fn start(bin: &Path, args: &[String]) -> ServerProcess {
     ServerProcess::start(bin, &args)
 }
 
-/// What a build of ours without TLS in its driver (runtime-std) answers to TLS flags.
-const TLS_UNSUPPORTED: &str = "TLS is not supported by this build";
-
-/// Whether our binary speaks TLS (the runtime-std build does not yet): it refuses `--tls`
-/// at once either way, saying why.
-fn ours_speaks_tls() -> bool {
-    let out = run_to_completion(&our_binary(), &["--tls"], Duration::from_secs(10))
-        .expect("our binary exits on --tls without a certificate");
-    let speaks = !out.contains(TLS_UNSUPPORTED);
-    if !speaks {
-        eprintln!(
-            "our binary has no TLS ({}): only the reference is checked",
-            out.trim()
-        );
-    }
-    speaks
-}
-
-/// The servers under test: ours first (when it speaks TLS), then the reference.
-fn binaries() -> Vec<PathBuf> {
-    let mut bins = Vec::new();
-    if ours_speaks_tls() {
-        bins.push(our_binary());
-    }
-    bins.push(reference_binary());
-    bins
+/// Both servers under test: ours first, then the reference.
+fn binaries() -> [PathBuf; 2] {
+    [our_binary(), reference_binary()]
 }
 
 /// Reads the plain-text INFO line (byte by byte: nothing after it may be consumed).
@@ -300,9 +277,6 @@ fn messages_flow_over_tls_after_a_plain_info() {
 
 #[test]
 fn info_fields_match_the_reference() {
-    if !ours_speaks_tls() {
-        return;
-    }
     let certs = Certs::generate("info");
     let keys = [
         "tls_required",
@@ -436,9 +410,6 @@ fn with_tls_the_auth_timeout_is_the_tls_timeout_plus_a_second() {
 
 #[test]
 fn tls_with_user_auth_and_a_client_library() {
-    if !ours_speaks_tls() {
-        return;
-    }
     let certs = Certs::generate("lib");
     let mut args = certs.tls_args();
     args.extend([
@@ -480,9 +451,6 @@ fn tls_with_user_auth_and_a_client_library() {
 
 #[test]
 fn bad_tls_flags_fail_as_the_reference_does() {
-    if !ours_speaks_tls() {
-        return;
-    }
     let certs = Certs::generate("flags");
     let (cert, key, ca) = (
         certs.path("server.pem"),

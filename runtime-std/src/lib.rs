@@ -16,7 +16,8 @@ mod read_size;
 mod read_timer;
 mod reader;
 mod thread_waker;
+pub mod tls;
 mod tracker;
 mod writer;
 
-pub use listener::{serve, ServeHandle};
+pub use listener::{serve, serve_tls, ServeHandle};

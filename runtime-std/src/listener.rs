@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use engine::Server;
 
-use crate::connection;
+use crate::connection::{self, ListenerTls};
+use crate::tls::rustls;
 use crate::tracker::Tracker;
 
 /// How long shutdown lets clients flush and close before their sockets are cut.
@@ -115,6 +116,25 @@ pub fn serve(
     threads: usize,
     ready: impl FnOnce(ServeHandle),
 ) -> io::Result<()> {
+    serve_tls(server, listener, threads, None, ready)
+}
+
+/// Like [`serve`], with TLS on client connections when `tls` is given. The handshake options
+/// (timeout, handshake first) come from the server's `tls` settings (defaults when it has
+/// none).
+pub fn serve_tls(
+    server: Arc<Server>,
+    listener: TcpListener,
+    threads: usize,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    ready: impl FnOnce(ServeHandle),
+) -> io::Result<()> {
+    let tls = tls.map(|config| {
+        Arc::new(ListenerTls {
+            config,
+            settings: server.config().tls.clone().unwrap_or_default(),
+        })
+    });
     let _ = threads;
     let handle = ServeHandle {
         inner: Arc::new(HandleInner {
@@ -128,7 +148,7 @@ pub fn serve(
     };
     let tracker = Arc::new(Tracker::default());
     ready(handle.clone());
-    accept_loop(&server, &listener, &handle, &tracker);
+    accept_loop(&server, &listener, &handle, &tracker, tls.as_ref());
     handle.inner.accepting.store(false, Ordering::Release);
     drop(listener);
     // After `stop_accepting` the clients are served on until the shutdown.
@@ -150,6 +170,7 @@ fn accept_loop(
     listener: &TcpListener,
     handle: &ServeHandle,
     tracker: &Arc<Tracker>,
+    tls: Option<&Arc<ListenerTls>>,
 ) {
     while !handle.stopping() {
         match listener.accept() {
@@ -159,7 +180,7 @@ fn accept_loop(
                 let client = server.accept(peer, Instant::now());
                 let cid = client.cid();
                 log::debug!("{peer} - cid:{cid} - Client connection created");
-                if let Err(e) = connection::spawn(client, stream, tracker) {
+                if let Err(e) = connection::spawn(client, stream, tracker, tls.cloned()) {
                     log::error!("{peer} - cid:{cid} - Could not start the connection: {e}");
                 }
             }

@@ -10,9 +10,11 @@ use engine::{Client, CloseReason, LogLevel};
 
 use crate::read_size::{ReadSize, MIN_READ};
 use crate::read_timer::ReadTimer;
+use crate::tls::TlsConn;
 
-/// Reads `stream` into `client` until the client decides to close.
-pub(crate) fn read_loop(client: &mut Client, stream: &TcpStream) {
+/// Reads `stream` (through `tls` when the connection has it) into `client` until the client
+/// decides to close.
+pub(crate) fn read_loop(client: &mut Client, stream: &TcpStream, tls: Option<&TlsConn>) {
     let mut buf = BytesMut::with_capacity(MIN_READ);
     let mut size = ReadSize::new();
     let mut timer = ReadTimer::default();
@@ -35,7 +37,10 @@ pub(crate) fn read_loop(client: &mut Client, stream: &TcpStream) {
         }
         let start = buf.len();
         buf.resize(start + size.get(), 0);
-        let read = read_some(stream, &mut buf[start..]);
+        let read = match tls {
+            None => read_some(stream, &mut buf[start..]),
+            Some(tls) => tls.read(stream, &mut buf[start..]),
+        };
         match read {
             Ok(0) => {
                 buf.truncate(start);

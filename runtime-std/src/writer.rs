@@ -11,21 +11,33 @@ use engine::{ClientShared, CloseReason, Transmit};
 
 use crate::reader::is_timeout;
 use crate::thread_waker::current_thread_waker;
+use crate::tls::TlsConn;
 
 /// Outbound buffers larger than this are released after they are written.
 const KEEP_OUT_CAPACITY: usize = 1024 * 1024;
 
 /// Writes what `shared.outbound` hands out until it says close (or a write fails), then shuts
 /// the socket down, which also ends the reader.
-pub(crate) fn write_loop(shared: &Arc<ClientShared>, stream: &TcpStream, deadline: Duration) {
+pub(crate) fn write_loop(
+    shared: &Arc<ClientShared>,
+    stream: &TcpStream,
+    deadline: Duration,
+    tls: Option<&TlsConn>,
+) {
     let waker = current_thread_waker();
     let mut out = BytesMut::new();
     let mut deadline_writer = DeadlineWriter::new(stream, deadline);
+    let mut failed = false;
     loop {
         match shared.outbound.poll_transmit(&mut out, &waker) {
             Transmit::Data => {
-                if let Err(reason) = deadline_writer.write_all(&out) {
+                let written = match tls {
+                    None => deadline_writer.write_all(&out),
+                    Some(tls) => tls.write_all(&mut deadline_writer, &out),
+                };
+                if let Err(reason) = written {
                     shared.outbound.close(reason);
+                    failed = true;
                     break;
                 }
                 shared.outbound.handle_written();
@@ -38,6 +50,9 @@ pub(crate) fn write_loop(shared: &Arc<ClientShared>, stream: &TcpStream, deadlin
             Transmit::Idle => std::thread::park(),
             Transmit::Close(_) => break,
         }
+    }
+    if let (Some(tls), false) = (tls, failed) {
+        tls.close(stream);
     }
     let _ = stream.shutdown(Shutdown::Both);
 }
