@@ -203,6 +203,12 @@ pub struct TlsFlags {
     pub verify_given: bool,
     /// `--tlscacert`: CAs client certificates must chain to (PEM).
     pub ca_cert: Option<PathBuf>,
+    /// From a config file's `tls {}` block (no flag sets these): handshake timeout.
+    pub timeout: Option<std::time::Duration>,
+    /// From a config file's `tls {}` block: TLS before INFO.
+    pub handshake_first: bool,
+    /// From a config file's `tls {}` block: the `handshake_first` plain-text fallback delay.
+    pub handshake_first_fallback: Option<std::time::Duration>,
 }
 
 impl TlsFlags {

@@ -134,6 +134,12 @@ fn tls_from_flags(flags: &Flags) -> Result<Option<ClientTls>, String> {
         config,
         settings: engine::config::TlsSettings {
             verify: flags.tls.verify,
+            handshake_first: flags.tls.handshake_first,
+            handshake_first_fallback: flags.tls.handshake_first_fallback,
+            timeout: flags
+                .tls
+                .timeout
+                .unwrap_or(engine::config::TlsSettings::default().timeout),
             ..Default::default()
         },
     }))

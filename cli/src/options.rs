@@ -129,6 +129,22 @@ fn merge_into_flags(flags: &mut Flags, file: &FileOptions) -> Result<(), String>
     if flags.name.is_none() {
         flags.name = file.server_name.clone();
     }
+    // The file's `tls {}` block, unless TLS was set on the command line.
+    if let (Some(t), None, None, None) = (
+        &file.tls,
+        &flags.tls.enabled,
+        &flags.tls.cert,
+        &flags.tls.key,
+    ) {
+        flags.tls.enabled = Some(true);
+        flags.tls.cert = t.cert_file.as_ref().map(Into::into);
+        flags.tls.key = t.key_file.as_ref().map(Into::into);
+        flags.tls.ca_cert = t.ca_file.as_ref().map(Into::into);
+        flags.tls.verify = t.verify;
+        flags.tls.timeout = t.timeout;
+        flags.tls.handshake_first = t.handshake_first;
+        flags.tls.handshake_first_fallback = t.handshake_first_fallback;
+    }
     if flags.http_port.is_none() {
         if let Some(p) = file.monitoring.http_port {
             flags.http_port = Some(i32::try_from(p).map_err(|_| format!("invalid port {p}"))?);

@@ -498,3 +498,36 @@ fn bad_tls_flags_fail_as_the_reference_does() {
         assert!(outputs[0].starts_with("nats-server: "), "{case:?}");
     }
 }
+
+#[test]
+fn tls_block_in_a_config_file_works_like_the_flags() {
+    let certs = Certs::generate("conf");
+    let conf = certs.dir.join("tls.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "tls {{\n  cert_file: \"{}\"\n  key_file: \"{}\"\n  ca_file: \"{}\"\n  verify: true\n  timeout: 2\n}}\n",
+            certs.path("server.pem"),
+            certs.path("server.key"),
+            certs.path("ca.pem"),
+        ),
+    )
+    .expect("write config");
+    let args = vec!["-c".to_string(), conf.display().to_string()];
+    for bin in binaries() {
+        let server = start(&bin, &args);
+        let who = bin.display();
+        assert!(
+            verified_client_gets_pong(&server, &certs, Some(("client.pem", "client.key"))),
+            "{who}: trusted client refused"
+        );
+        assert!(
+            !verified_client_gets_pong(&server, &certs, Some(("bad.pem", "bad.key"))),
+            "{who}: untrusted client accepted"
+        );
+        assert!(
+            !verified_client_gets_pong(&server, &certs, None),
+            "{who}: client without certificate accepted"
+        );
+    }
+}

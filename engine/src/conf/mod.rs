@@ -32,6 +32,7 @@ pub mod options;
 mod parser;
 pub mod path;
 pub mod security;
+pub mod tls_block;
 pub mod value;
 
 pub use error::ConfError;

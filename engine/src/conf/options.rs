@@ -99,6 +99,8 @@ pub struct FileOptions {
     pub monitoring: MonitoringOptions,
     /// `authorization`, `accounts` and `no_auth_user`.
     pub security: super::security::SecurityOptions,
+    /// The client listener's `tls {}` block.
+    pub tls: Option<super::tls_block::TlsFileOptions>,
 }
 
 /// The outcome of reading the options of a file.
@@ -127,7 +129,7 @@ enum Unimplemented {
 fn unimplemented(key: &str) -> Option<Unimplemented> {
     use Unimplemented::{Ignore, Refuse};
     Some(match key {
-        "tls" | "allow_non_tls" | "ocsp" | "ocsp_cache" => Refuse("TLS"),
+        "allow_non_tls" | "ocsp" | "ocsp_cache" => Refuse("TLS"),
         "operator"
         | "operators"
         | "roots"
@@ -457,6 +459,7 @@ fn apply(cx: &mut Ctx<'_>, key: &str, tok: &Token) {
             super::security::accounts(tok, &mut cx.out.errors, &mut cx.out.options.security);
         }
         "no_auth_user" => cx.out.options.security.no_auth_user = cx.string(tok),
+        "tls" => cx.out.options.tls = super::tls_block::tls_block(tok, &mut cx.out.errors),
         other => match unimplemented(other) {
             Some(kind) => not_applied(cx, key, other, tok, kind),
             None if tok.used_variable => {}

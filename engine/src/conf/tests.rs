@@ -249,9 +249,14 @@ fn options_mapping() {
     assert!(m.errors.is_empty(), "{m:?}");
     assert_eq!(m.options.security.auth_config().users[0].username, "a");
     assert_eq!(m.ignored.len(), 1);
-    let m = map("tls { cert_file: x }");
+    let m = map("tls { cert_file: x, key_file: y, verify: true, timeout: 0.5 }");
+    assert!(m.errors.is_empty(), "{m:?}");
+    let tls = m.options.tls.expect("tls block");
+    assert!(tls.verify);
+    assert_eq!(tls.timeout, Some(std::time::Duration::from_millis(500)));
+    let m = map("tls { cert_file: x, cipher_suites: [a] }");
     assert_eq!(m.errors.len(), 1);
-    assert!(m.errors[0].message.contains("tls"));
+    assert!(m.errors[0].message.contains("cipher_suites"), "{m:?}");
     assert_eq!(
         map("").warnings[0].to_string(),
         "x.conf: config has no values or is empty"
