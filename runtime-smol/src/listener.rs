@@ -82,13 +82,24 @@ pub fn serve_tls(
         stop_accepting: accept_stop_tx,
         server: server.clone(),
     });
-    let stopped = async {
-        let _ = stop_rx.recv().await;
+    let (stop_rx2, accept_stop_rx2) = (stop_rx.clone(), accept_stop_rx.clone());
+    let stopped = async move {
+        let _ = stop_rx2.recv().await;
     }
-    .or(async {
-        let _ = accept_stop_rx.recv().await;
+    .or(async move {
+        let _ = accept_stop_rx2.recv().await;
     });
-    let result = smol::block_on(ex.run(accept_loop(&ex, &server, listener, tls, stopped)));
+    // The accept loop is a task of its own: polled only when the listener (or a stop) wakes
+    // it, not every time this thread runs other tasks (each poll would cost an `accept`
+    // syscall and a re-registration).
+    let accepting = ex.spawn(accept_loop(
+        ex.clone(),
+        server.clone(),
+        listener,
+        tls,
+        stopped,
+    ));
+    let result = smol::block_on(ex.run(accepting));
     // After `stop_accepting` the clients are served on until the shutdown.
     smol::block_on(ex.run(async {
         let _ = stop_rx.recv().await;
@@ -103,11 +114,11 @@ pub fn serve_tls(
 }
 
 async fn accept_loop(
-    ex: &Arc<Executor<'static>>,
-    server: &Arc<Server>,
+    ex: Arc<Executor<'static>>,
+    server: Arc<Server>,
     listener: Async<TcpListener>,
     tls: Option<ListenerTls>,
-    stop: impl std::future::Future<Output = ()>,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     // The listener is dropped (closed) when this returns.
     let mut stop = std::pin::pin!(stop);
