@@ -113,9 +113,12 @@ fn scenario(bin: &std::path::Path) -> Vec<(String, BTreeSet<String>)> {
     sys.send(
         "SUB $SYS.ACCOUNT.A.CONNECT 1\r\nSUB $SYS.ACCOUNT.A.DISCONNECT 2\r\nSUB _INBOX.r 3\r\n",
     );
+    // The subscriptions are in place (PING answered) before the client comes and goes.
+    assert!(sys.payloads_on("none").is_empty());
     let a = Client::connect(server.port(), "a");
     drop(a);
-    std::thread::sleep(Duration::from_millis(300));
+    // The reference publishes advisories from another goroutine: wait for the last one.
+    sys.wait_for(b"MSG $SYS.ACCOUNT.A.DISCONNECT ");
     let mut out = Vec::new();
     for subject in ["$SYS.ACCOUNT.A.CONNECT", "$SYS.ACCOUNT.A.DISCONNECT"] {
         let docs = sys.payloads_on(subject);
