@@ -197,8 +197,8 @@ pub struct Client {
     trace: bool,
     /// Authentication state and what this connection may do.
     auth: AuthState,
-    /// Send the connected-client INFO at the end of this batch.
-    info_after_batch: bool,
+    /// Send the connected-client INFO right after the next PONG.
+    info_after_pong: bool,
     /// The server's config generation this client last applied.
     config_generation: u64,
     /// The account this client publishes and subscribes in.
@@ -275,7 +275,7 @@ impl Client {
             log: Vec::new(),
             trace: cfg.trace,
             auth: AuthState::default(),
-            info_after_batch: false,
+            info_after_pong: false,
             config_generation: server.config_generation(),
             account: server.global_account().clone(),
             echo_widths: [0, 0],
@@ -523,7 +523,10 @@ impl Client {
             ClientOp::Unsub { sid, max } => self.process_unsub(sid, max),
             ClientOp::Ping => {
                 self.trace_out("PONG");
-                self.queue_own(encode::pong)
+                self.queue_own(encode::pong);
+                if std::mem::take(&mut self.info_after_pong) {
+                    self.send_connected_info();
+                }
             }
             ClientOp::Pong => {
                 self.keepalive.pings_out = 0;
@@ -579,9 +582,9 @@ impl Client {
         };
         let first_connect = !self.connected;
         self.connected = true;
-        // Clients that speak protocol 1 get an updated INFO once connected (after the rest of
-        // this batch, like the reference).
-        self.info_after_batch = info.protocol >= 1;
+        // Clients that speak protocol 1 get an updated INFO once connected: like the
+        // reference, right after the PONG that answers their first PING.
+        self.info_after_pong = info.protocol >= 1;
         self.shared.connect.set(Arc::new((*info).clone()));
         self.connect = Some(info);
         if first_connect && self.server.has_system_handler() {
@@ -1173,9 +1176,6 @@ impl Client {
 
     /// End of a batch of input: wake the writers of every queue written, publish counters.
     fn end_batch(&mut self) {
-        if std::mem::take(&mut self.info_after_batch) && self.closed.is_none() {
-            self.send_connected_info();
-        }
         self.flush_touched();
         use std::sync::atomic::Ordering::Relaxed;
         let stats = &self.server.stats;

@@ -537,13 +537,16 @@ impl Server {
         now: Instant,
         reason: CloseReason,
     ) -> Option<ClosedClient> {
-        let shared = self.clients.lock().remove(&cid)?;
+        let max_closed = self.config().max_closed_clients;
+        // The registry stays locked until the record is kept, so nobody sees the client gone
+        // from both (lock order: clients, then closed).
+        let mut clients = self.clients.lock();
+        let shared = clients.remove(&cid)?;
         let closed = ClosedClient {
             snapshot: shared.snapshot(),
             stop: now,
             reason,
         };
-        let max_closed = self.config().max_closed_clients;
         let mut ring = self.closed.lock();
         if max_closed > 0 {
             if ring.len() >= max_closed {
@@ -551,6 +554,8 @@ impl Server {
             }
             ring.push_back(closed.clone());
         }
+        drop(ring);
+        drop(clients);
         Some(closed)
     }
 

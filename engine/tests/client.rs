@@ -467,7 +467,7 @@ fn connect_rules_of_the_reference() {
 }
 
 #[test]
-fn protocol_one_clients_get_info_after_the_batch() {
+fn protocol_one_clients_get_info_after_their_first_pong() {
     let (s, now) = server();
     let mut c = s.accept(peer(), now);
     drain(&c);
@@ -479,6 +479,18 @@ fn protocol_one_clients_get_info_after_the_batch() {
     let out = drain(&c);
     let (pong, info) = out.split_once("\r\n").unwrap();
     assert_eq!(pong, "PONG");
+    // Only the first PONG is followed by it.
+    send(&mut c, "PING\r\n", now);
+    assert_eq!(drain(&c), "PONG\r\n");
+    // Nothing before the first PING.
+    let mut d = s.accept(peer(), now);
+    drain(&d);
+    send(
+        &mut d,
+        "CONNECT {\"verbose\":false,\"protocol\":1}\r\n",
+        now,
+    );
+    assert_eq!(drain(&d), "");
     assert!(
         info.starts_with("INFO {") && info.contains("\"connect_info\":true"),
         "{info}"

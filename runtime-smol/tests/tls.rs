@@ -276,10 +276,12 @@ fn the_configured_tls_timeout_cuts_a_silent_client() {
     let waited = started.elapsed();
     assert!(waited < Duration::from_secs(2), "{waited:?}");
     server.wait_clients(0);
+    // Other connections (a readiness probe) may close around the same time: look for ours.
     let closed = server.server.closed_clients();
-    assert_eq!(
-        closed.last().map(|c| c.reason.to_string()).as_deref(),
-        Some("TLS Handshake Failure")
+    let reasons: Vec<String> = closed.iter().map(|c| c.reason.to_string()).collect();
+    assert!(
+        reasons.iter().any(|r| r == "TLS Handshake Failure"),
+        "{reasons:?}"
     );
 }
 
