@@ -209,6 +209,10 @@ pub struct TlsFlags {
     pub handshake_first: bool,
     /// From a config file's `tls {}` block: the `handshake_first` plain-text fallback delay.
     pub handshake_first_fallback: Option<std::time::Duration>,
+    /// From a config file's `tls {}` block: map client certificates to users.
+    pub verify_and_map: bool,
+    /// From a config file's `tls {}` block: TLS 1.3 only (`min_version: "1.3"`).
+    pub tls13_only: bool,
 }
 
 impl TlsFlags {

@@ -128,19 +128,20 @@ fn tls_from_flags(flags: &Flags) -> Result<Option<ClientTls>, String> {
         key_file: key,
         ca_file: flags.tls.ca_cert.as_deref(),
         verify: flags.tls.verify,
+        tls13_only: flags.tls.tls13_only,
     })
     .map_err(|e| e.to_string())?;
     Ok(Some(ClientTls {
         config,
         settings: engine::config::TlsSettings {
             verify: flags.tls.verify,
+            verify_and_map: flags.tls.verify_and_map,
             handshake_first: flags.tls.handshake_first,
             handshake_first_fallback: flags.tls.handshake_first_fallback,
             timeout: flags
                 .tls
                 .timeout
                 .unwrap_or(engine::config::TlsSettings::default().timeout),
-            ..Default::default()
         },
     }))
 }

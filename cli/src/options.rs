@@ -144,6 +144,8 @@ fn merge_into_flags(flags: &mut Flags, file: &FileOptions) -> Result<(), String>
         flags.tls.timeout = t.timeout;
         flags.tls.handshake_first = t.handshake_first;
         flags.tls.handshake_first_fallback = t.handshake_first_fallback;
+        flags.tls.verify_and_map = t.verify_and_map;
+        flags.tls.tls13_only = t.tls13_only;
     }
     if flags.http_port.is_none() {
         if let Some(p) = file.monitoring.http_port {

@@ -25,6 +25,8 @@ pub struct TlsFiles<'a> {
     pub ca_file: Option<&'a Path>,
     /// Require and verify a client certificate.
     pub verify: bool,
+    /// Accept TLS 1.3 only (`min_version: "1.3"`); otherwise 1.2 and 1.3.
+    pub tls13_only: bool,
 }
 
 /// Why a TLS setup could not be loaded. `Display` gives the reference's wording.
@@ -136,6 +138,12 @@ fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, TlsError> {
     Ok(store)
 }
 
+/// TLS 1.3 only (`min_version: "1.3"`).
+const TLS13_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+/// The reference's default: TLS 1.2 and 1.3.
+const TLS12_AND_13: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+
 /// Builds the rustls server configuration for client connections: TLS 1.2 and 1.3 (the
 /// reference's minimum is 1.2), ring cryptography, and a client certificate required and
 /// verified against `ca_file` when `verify` is on.
@@ -143,7 +151,11 @@ pub fn server_config(files: TlsFiles<'_>) -> Result<Arc<ServerConfig>, TlsError>
     let (certs, key) = key_pair(files.cert_file, files.key_file)?;
     let provider: Arc<CryptoProvider> = Arc::new(ring::default_provider());
     let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .with_protocol_versions(if files.tls13_only {
+            TLS13_ONLY
+        } else {
+            TLS12_AND_13
+        })
         .map_err(|e| TlsError::Config(e.to_string()))?;
     let builder = if files.verify {
         let verifier =
@@ -192,6 +204,7 @@ mod tests {
             key_file: key,
             ca_file: None,
             verify: false,
+            tls13_only: false,
         }
     }
 

@@ -531,3 +531,82 @@ fn tls_block_in_a_config_file_works_like_the_flags() {
         );
     }
 }
+
+#[test]
+fn verify_and_map_authenticates_by_certificate_like_the_reference() {
+    let certs = Certs::generate("map");
+    let write = |name: &str, user: &str| {
+        let conf = certs.dir.join(name);
+        std::fs::write(
+            &conf,
+            format!(
+                "tls {{\n  cert_file: \"{}\"\n  key_file: \"{}\"\n  ca_file: \"{}\"\n  verify_and_map: true\n}}\nauthorization {{ users = [ {{user: \"{user}\"}} ] }}\n",
+                certs.path("server.pem"),
+                certs.path("server.key"),
+                certs.path("ca.pem"),
+            ),
+        )
+        .expect("write config");
+        vec!["-c".to_string(), conf.display().to_string()]
+    };
+    // The client certificate's subject is CN=alice: it maps to that user only.
+    let mapped = write("mapped.conf", "CN=alice");
+    let unmapped = write("unmapped.conf", "CN=bob");
+    for bin in binaries() {
+        let who = bin.display().to_string();
+        let server = start(&bin, &mapped);
+        assert!(
+            verified_client_gets_pong(&server, &certs, Some(("client.pem", "client.key"))),
+            "{who}: mapped certificate refused"
+        );
+        drop(server);
+        let server = start(&bin, &unmapped);
+        assert!(
+            !verified_client_gets_pong(&server, &certs, Some(("client.pem", "client.key"))),
+            "{who}: certificate of no configured user accepted"
+        );
+    }
+}
+
+#[test]
+fn min_version_13_refuses_tls12_clients_like_the_reference() {
+    let certs = Certs::generate("minver");
+    let conf = certs.dir.join("v13.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "tls {{\n  cert_file: \"{}\"\n  key_file: \"{}\"\n  min_version: \"1.3\"\n}}\n",
+            certs.path("server.pem"),
+            certs.path("server.key"),
+        ),
+    )
+    .expect("write config");
+    let args = vec!["-c".to_string(), conf.display().to_string()];
+    for bin in binaries() {
+        let server = start(&bin, &args);
+        let mut tcp = TcpStream::connect(server.addr()).expect("connect");
+        tcp.set_read_timeout(Some(READ_TIMEOUT)).expect("timeout");
+        let _ = read_info(&mut tcp);
+        let mut roots = rustls::RootCertStore::empty();
+        let ca = std::fs::read(certs.path("ca.pem")).expect("ca");
+        for c in CertificateDer::pem_slice_iter(&ca) {
+            roots.add(c.expect("pem")).expect("root");
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = ServerName::try_from("localhost").expect("name");
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        let refused = tls
+            .write_all(b"PING\r\n")
+            .and_then(|_| tls.flush())
+            .is_err()
+            || !read_until(&mut tls, b"PONG\r\n").1;
+        assert!(refused, "{}: a TLS 1.2 client was accepted", bin.display());
+    }
+}

@@ -225,6 +225,8 @@ struct AuthState {
     permissions: Option<Arc<Permissions>>,
     /// Recent publish decisions (subject -> allowed), bounded.
     publish_cache: HashMap<Bytes, bool>,
+    /// Identities of the verified client certificate (`verify_and_map`).
+    tls_identities: Option<Vec<String>>,
 }
 
 /// Publish decisions remembered per connection.
@@ -246,7 +248,9 @@ impl Client {
         let first_ping = cfg.first_ping_delay.min(cfg.ping_interval);
         let mut parser = ClientParser::new(limits);
         parser.set_server_headers(cfg.headers);
-        let auth_required = cfg.auth.is_required();
+        // `verify_and_map` makes every client authenticate, by its certificate.
+        let auth_required =
+            cfg.auth.is_required() || cfg.tls.as_ref().is_some_and(|t| t.verify_and_map);
         parser.set_auth_required(auth_required);
         let auth_deadline = auth_required.then(|| now + cfg.auth.timeout);
         let nonce = cfg.auth.needs_nonce().then(|| server.nonce_for(shared.cid));
@@ -381,6 +385,20 @@ impl Client {
         }
         if !self.keepalive.first_ping_sent {
             self.keepalive.next_ping = Some(now + cfg.first_ping_delay.min(cfg.ping_interval));
+        }
+    }
+
+    /// Input: the client's verified TLS certificate (DER), after the handshake. With
+    /// `verify_and_map` the client is authenticated by the identities it carries.
+    pub fn handle_peer_certificate(&mut self, der: &[u8]) {
+        let map = self
+            .server
+            .config()
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.verify_and_map);
+        if map {
+            self.auth.tls_identities = Some(crate::auth::cert_identities(der));
         }
     }
 
@@ -542,12 +560,14 @@ impl Client {
             return;
         }
         if self.auth.pending {
-            match self
-                .server
-                .config()
-                .auth
-                .authenticate(&info, self.auth.nonce.as_deref())
-            {
+            let cfg = self.server.config();
+            let by_certificate = cfg.tls.as_ref().is_some_and(|t| t.verify_and_map);
+            let outcome = match (&self.auth.tls_identities, by_certificate) {
+                (Some(ids), true) => cfg.auth.authenticate_certificate(ids, &info),
+                (None, true) => Err(crate::auth::AuthError::NoCredentials),
+                _ => cfg.auth.authenticate(&info, self.auth.nonce.as_deref()),
+            };
+            match outcome {
                 Ok(identity) => {
                     if let Some(name) = identity.account.as_deref() {
                         match self.server.account(name) {

@@ -108,6 +108,14 @@ async fn run_tls(ex: Arc<Executor<'static>>, mut client: Client, tcp: SharedTcp,
         }
     };
     client.handle_tls_handshake(Instant::now());
+    if let Some(leaf) = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+    {
+        client.handle_peer_certificate(leaf.as_ref());
+    }
     log::debug!(
         "{} - cid:{} - TLS handshake complete",
         shared.peer,

@@ -142,6 +142,9 @@ fn start_tls(
     match tls::handshake(stream, tls.config.clone(), tls.settings.timeout) {
         Ok(session) => {
             client.handle_tls_handshake(Instant::now());
+            if let Some(leaf) = session.peer_certificate() {
+                client.handle_peer_certificate(&leaf);
+            }
             log::debug!(
                 "{} - cid:{} - TLS handshake complete",
                 shared.peer,

@@ -143,6 +143,16 @@ fn handshake_until(
 }
 
 impl TlsConn {
+    /// The client's certificate (DER), if it presented one.
+    pub(crate) fn peer_certificate(&self) -> Option<Vec<u8>> {
+        let inner = lock(&self.inner);
+        inner
+            .conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.as_ref().to_vec())
+    }
+
     /// `TLS version 1.3, cipher suite TLS_AES_128_GCM_SHA256`: what the reference logs after
     /// a handshake (suite names as Go spells them).
     pub(crate) fn describe(&self) -> String {

@@ -4,6 +4,7 @@
 //! `no_auth_user`); [`AuthConfig::authenticate`] checks a client's CONNECT against them and
 //! returns the [`Identity`] the connection then runs as, with its [`Permissions`].
 
+mod cert;
 mod nonce;
 mod permissions;
 mod secret;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use proto::ConnectInfo;
 
+pub use cert::cert_identities;
 pub use nonce::nonce_for;
 pub use permissions::{is_subset_match, Permissions, ResponseRules, SubjectRules};
 pub use secret::Secret;
@@ -177,6 +179,30 @@ impl AuthConfig {
             AuthError::BadToken
         } else {
             AuthError::UnknownUser
+        })
+    }
+
+    /// Checks a client that presented a verified certificate (`verify_and_map`): the first of
+    /// its `identities` (see [`cert_identities`]) that names a configured user decides; a
+    /// password configured for that user must still be sent.
+    pub fn authenticate_certificate(
+        &self,
+        identities: &[String],
+        connect: &ConnectInfo,
+    ) -> Result<Identity, AuthError> {
+        let user = identities
+            .iter()
+            .find_map(|id| self.users.iter().find(|u| &u.username == id))
+            .ok_or(AuthError::UnknownUser)?;
+        let given = connect.pass.as_deref().unwrap_or("");
+        let empty = matches!(&user.password, Secret::Plain(p) if p.is_empty());
+        if !empty && !user.password.verify(given) {
+            return Err(AuthError::BadPassword);
+        }
+        Ok(Identity {
+            name: Some(user.username.clone()),
+            permissions: user.permissions.clone(),
+            account: user.account.clone(),
         })
     }
 

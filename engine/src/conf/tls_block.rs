@@ -16,6 +16,10 @@ pub struct TlsFileOptions {
     pub ca_file: Option<String>,
     /// `verify`.
     pub verify: bool,
+    /// `verify_and_map`: verify, and authenticate the client by its certificate.
+    pub verify_and_map: bool,
+    /// `min_version`: `1.3` restricts clients to TLS 1.3 (1.2 is the default minimum).
+    pub tls13_only: bool,
     /// `timeout` (seconds, may be fractional).
     pub timeout: Option<Duration>,
     /// `handshake_first` (`true`, or `"auto"`/a duration for the delayed fallback).
@@ -74,6 +78,23 @@ pub(super) fn tls_block(tok: &Token, errors: &mut Vec<Issue>) -> Option<TlsFileO
                     v,
                     "error parsing tls config, expected 'verify' to be a boolean",
                 ),
+            },
+            "verify_and_map" => match v.value {
+                Value::Bool(b) => {
+                    t.verify_and_map = b;
+                    t.verify |= b;
+                }
+                _ => err(
+                    errors,
+                    v,
+                    "error parsing tls config, expected 'verify_and_map' to be a boolean",
+                ),
+            },
+            "min_version" => match string(errors, v).as_deref() {
+                Some("1.2") | Some("1.0") | Some("1.1") => {}
+                Some("1.3") => t.tls13_only = true,
+                Some(other) => err(errors, v, format!("unknown version: {other}")),
+                None => {}
             },
             "timeout" => match v.value {
                 Value::Int(s) if s >= 0 => t.timeout = Some(Duration::from_secs(s.unsigned_abs())),
