@@ -471,6 +471,17 @@ impl Client {
         self.finish_inner();
     }
 
+    /// Why the connection ended, as monitoring records it: the first reason anyone gave wins
+    /// (a publisher that found this client a slow consumer, or a shutdown, closes the queue
+    /// before the reader sees the socket end).
+    pub fn final_close_reason(&self) -> CloseReason {
+        self.shared
+            .outbound
+            .close_reason()
+            .or(self.closed)
+            .unwrap_or(CloseReason::ClientClosed)
+    }
+
     fn finish_inner(&mut self) {
         if self.finished {
             return;
@@ -483,14 +494,7 @@ impl Client {
             self.retire(&sub);
         }
         self.cache.report_hits(&self.account.sublist);
-        // The first reason anyone gave wins: a publisher that found this client a slow
-        // consumer, or a shutdown, closes the queue before the reader sees the socket end.
-        let reason = self
-            .shared
-            .outbound
-            .close_reason()
-            .or(self.closed)
-            .unwrap_or(CloseReason::ClientClosed);
+        let reason = self.final_close_reason();
         let closed = self
             .server
             .remove_client(self.shared.cid, self.last_now, reason);

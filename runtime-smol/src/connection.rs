@@ -172,11 +172,7 @@ async fn write_plain_info(client: &Client, tcp: &SharedTcp, deadline: Duration) 
 /// Logs the end of the connection and cleans up after it.
 fn end(mut client: Client) {
     let shared = client.shared().clone();
-    let reason = shared
-        .outbound
-        .close_reason()
-        .or(client.close_reason())
-        .unwrap_or(CloseReason::ClientClosed);
+    let reason = client.final_close_reason();
     log::debug!(
         "{} - cid:{} - Client connection closed: {reason}",
         shared.peer,
