@@ -393,6 +393,37 @@ fn stalled_subscriber_is_cut_off_without_slowing_the_publisher() {
     eprintln!("slow consumers cut off: {cut_off}");
 }
 
+/// A slow consumer is cut off at once, not when its blocked write finally hits the write
+/// deadline: with a five-minute deadline the stalled connection is still gone within seconds.
+#[test]
+fn slow_consumer_is_cut_off_before_the_write_deadline() {
+    let _serial = serial();
+    let server = Server::start("cut", "max_pending: 1048576\nwrite_deadline: \"5m\"\n");
+    let addr = server.addr();
+    let (stalled, _stalled_reader) = client(&addr, "SUB cut 1\r\n");
+    let (mut publisher, mut pub_reader) = client(&addr, "");
+    let mut op = b"PUB cut 65536\r\n".to_vec();
+    op.extend(std::iter::repeat_n(b'z', 65536));
+    op.extend_from_slice(b"\r\n");
+    // Far more than the socket buffers and max_pending together can hold.
+    for _ in 0..256 {
+        publisher.write_all(&op).expect("publish");
+    }
+    publisher.write_all(b"PING\r\n").expect("send PING");
+    wait_pong(&mut pub_reader);
+    assert_eq!(
+        server.wait_varz("slow_consumers", 1, Duration::from_secs(10)),
+        1,
+        "no slow consumer"
+    );
+    assert_eq!(
+        server.wait_varz("connections", 1, Duration::from_secs(10)),
+        1,
+        "the slow consumer's connection outlived its cut-off"
+    );
+    drop(stalled);
+}
+
 /// Raises this process's open-file limit to at least `want` (soft up to hard, with
 /// `prlimit`); returns the soft limit in force.
 fn ensure_open_files(want: u64) -> u64 {

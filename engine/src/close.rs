@@ -38,6 +38,19 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
+    /// Whether a connection closed for this reason is cut off at once, without writing what
+    /// is still queued: the peer is gone or not reading, so waiting on it only holds resources.
+    pub fn skips_flush(self) -> bool {
+        matches!(
+            self,
+            CloseReason::ReadError
+                | CloseReason::WriteError
+                | CloseReason::SlowConsumerPendingBytes
+                | CloseReason::SlowConsumerWriteDeadline
+                | CloseReason::TlsHandshakeError
+        )
+    }
+
     /// The reference's wording of this reason.
     pub fn as_str(self) -> &'static str {
         match self {

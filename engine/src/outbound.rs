@@ -38,6 +38,8 @@ struct OutboundState {
     buf: BytesMut,
     in_flight: usize,
     waker: Option<Waker>,
+    /// Woken when the connection must be cut off at once (see [`CloseReason::skips_flush`]).
+    abort: Option<Waker>,
     flush_scheduled: bool,
     close: Option<CloseReason>,
     stats: OutboundStats,
@@ -87,11 +89,9 @@ impl Outbound {
         if st.buf.len() + st.in_flight > st.max_pending {
             st.buf.truncate(before);
             st.close = Some(CloseReason::SlowConsumerPendingBytes);
-            let waker = st.waker.take();
+            let wakers = st.abort_wakers();
             drop(st);
-            if let Some(w) = waker {
-                w.wake();
-            }
+            wake_all(wakers);
             return Queued::SlowConsumer;
         }
         if let Some(len) = msg_payload {
@@ -119,20 +119,38 @@ impl Outbound {
 
     /// Asks the writer to close the connection for `reason` once what is queued is written.
     /// The first reason wins. Returns true if this call set it.
+    /// For reasons that [skip the flush](CloseReason::skips_flush), what is queued is dropped
+    /// and the abort waker is woken so the runtime can cut off a write in progress.
     pub fn close(&self, reason: CloseReason) -> bool {
-        let (set, waker) = {
+        let (set, wakers) = {
             let mut st = self.state.lock();
             if st.close.is_some() {
-                (false, None)
+                (false, [None, None])
             } else {
                 st.close = Some(reason);
-                (true, st.waker.take())
+                if reason.skips_flush() {
+                    (true, st.abort_wakers())
+                } else {
+                    (true, [st.waker.take(), None])
+                }
             }
         };
-        if let Some(w) = waker {
-            w.wake();
-        }
+        wake_all(wakers);
         set
+    }
+
+    /// Registers the waker woken when the connection must be cut off at once, even in the
+    /// middle of a write (the runtime shuts the socket down). Woken right away if that
+    /// already happened.
+    pub fn set_abort_waker(&self, waker: Waker) {
+        let mut st = self.state.lock();
+        match st.close {
+            Some(reason) if reason.skips_flush() => {
+                drop(st);
+                waker.wake();
+            }
+            _ => st.abort = Some(waker),
+        }
     }
 
     /// The close reason, if the connection is closing.
@@ -173,5 +191,92 @@ impl Outbound {
     /// Messages and bytes queued so far.
     pub fn stats(&self) -> OutboundStats {
         self.state.lock().stats
+    }
+}
+
+impl OutboundState {
+    /// Drops what is queued and takes both wakers: the connection is being cut off.
+    fn abort_wakers(&mut self) -> [Option<Waker>; 2] {
+        self.buf.clear();
+        [self.waker.take(), self.abort.take()]
+    }
+}
+
+fn wake_all(wakers: [Option<Waker>; 2]) {
+    for w in wakers.into_iter().flatten() {
+        w.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counting() -> (Arc<Count>, Waker) {
+        let c = Arc::new(Count::default());
+        (c.clone(), Waker::from(c))
+    }
+
+    #[test]
+    fn slow_consumer_drops_the_queue_and_wakes_the_abort_waker() {
+        let out = Outbound::new(10);
+        let (aborts, abort) = counting();
+        out.set_abort_waker(abort);
+        assert_eq!(
+            out.queue(None, |b| b.extend_from_slice(b"12345")),
+            Queued::NeedsFlush
+        );
+        assert_eq!(
+            out.queue(None, |b| b.extend_from_slice(b"123456")),
+            Queued::SlowConsumer
+        );
+        assert_eq!(aborts.0.load(Ordering::SeqCst), 1);
+        let (_, w) = counting();
+        let mut buf = BytesMut::new();
+        assert_eq!(
+            out.poll_transmit(&mut buf, &w),
+            Transmit::Close(CloseReason::SlowConsumerPendingBytes)
+        );
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn orderly_close_flushes_first_and_does_not_abort() {
+        let out = Outbound::new(1024);
+        let (aborts, abort) = counting();
+        out.set_abort_waker(abort);
+        out.queue(None, |b| b.extend_from_slice(b"-ERR 'x'\r\n"));
+        assert!(out.close(CloseReason::ProtocolViolation));
+        assert_eq!(aborts.0.load(Ordering::SeqCst), 0);
+        let (_, w) = counting();
+        let mut buf = BytesMut::new();
+        assert_eq!(out.poll_transmit(&mut buf, &w), Transmit::Data);
+        assert_eq!(&buf[..], b"-ERR 'x'\r\n");
+        buf.clear();
+        assert_eq!(
+            out.poll_transmit(&mut buf, &w),
+            Transmit::Close(CloseReason::ProtocolViolation)
+        );
+    }
+
+    #[test]
+    fn abort_waker_registered_after_the_cut_is_woken_at_once() {
+        let out = Outbound::new(1024);
+        out.close(CloseReason::ReadError);
+        let (aborts, abort) = counting();
+        out.set_abort_waker(abort);
+        assert_eq!(aborts.0.load(Ordering::SeqCst), 1);
     }
 }

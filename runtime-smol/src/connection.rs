@@ -50,14 +50,15 @@ pub(crate) async fn run(
     stream: Async<TcpStream>,
     tls: Option<ListenerTls>,
 ) {
+    let stream = SharedTcp(Arc::new(stream));
+    client.shared().outbound.set_abort_waker(stream.cutter());
     match tls {
         None => run_plain(ex, client, stream).await,
-        Some(tls) => run_tls(ex, client, SharedTcp(Arc::new(stream)), tls).await,
+        Some(tls) => run_tls(ex, client, stream, tls).await,
     }
 }
 
-async fn run_plain(ex: Arc<Executor<'static>>, mut client: Client, stream: Async<TcpStream>) {
-    let stream = SharedTcp(Arc::new(stream));
+async fn run_plain(ex: Arc<Executor<'static>>, mut client: Client, stream: SharedTcp) {
     let shared = client.shared().clone();
     let deadline = client.write_deadline();
     let writer = ex.spawn(write_loop(

@@ -7,8 +7,8 @@
 use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 /// The rustls this runtime was built with: build the [`rustls::ServerConfig`] given to
@@ -33,6 +33,28 @@ impl SharedTcp {
     /// Shuts both directions of the socket down (errors ignored: it may be gone already).
     pub(crate) fn shutdown(&self) {
         let _ = self.0.get_ref().shutdown(Shutdown::Both);
+    }
+
+    /// A waker that shuts the socket down (if it still exists): how the engine cuts off a
+    /// connection whose writer is stuck in a write. It does not keep the socket open.
+    pub(crate) fn cutter(&self) -> Waker {
+        Waker::from(Arc::new(SocketCutter(Arc::downgrade(&self.0))))
+    }
+}
+
+/// See [`SharedTcp::cutter`].
+#[derive(Debug)]
+struct SocketCutter(Weak<Async<TcpStream>>);
+
+impl Wake for SocketCutter {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(socket) = self.0.upgrade() {
+            let _ = socket.get_ref().shutdown(Shutdown::Both);
+        }
     }
 }
 

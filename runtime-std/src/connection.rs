@@ -11,6 +11,7 @@ use engine::config::TlsSettings;
 use engine::{Client, CloseReason, Transmit};
 
 use crate::reader::read_loop;
+use crate::socket_cutter::socket_cutter;
 use crate::thread_waker::current_thread_waker;
 use crate::tls::{self, TlsConn};
 use crate::tracker::{Registration, Tracker};
@@ -42,6 +43,10 @@ pub(crate) fn spawn(
     tls: Option<Arc<ListenerTls>>,
 ) -> io::Result<()> {
     let stream = Arc::new(stream);
+    client
+        .shared()
+        .outbound
+        .set_abort_waker(socket_cutter(&stream));
     let registration = tracker.register(stream.clone());
     thread::Builder::new()
         .name(format!("nats-read-{}", client.cid()))

@@ -15,6 +15,7 @@ mod listener;
 mod read_size;
 mod read_timer;
 mod reader;
+mod socket_cutter;
 mod thread_waker;
 pub mod tls;
 mod tracker;

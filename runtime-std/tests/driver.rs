@@ -111,6 +111,8 @@ fn answered_pings_keep_the_client() {
 fn slow_consumer_is_cut_off_and_publisher_keeps_going() {
     let config = ServerConfig {
         max_pending: 256 * 1024,
+        // The cut-off must not wait for the writer's blocked write to time out.
+        write_deadline: Duration::from_secs(300),
         ..ServerConfig::default()
     };
     let server = Running::start(config);
