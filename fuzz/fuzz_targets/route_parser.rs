@@ -33,7 +33,7 @@ fn parser(flags: u8) -> RouteParser {
 /// One parsed op and the parser settings in force right after it (for the round trip).
 #[derive(Debug, PartialEq)]
 enum Outcome {
-    Op(RouteOp, Option<Bytes>, bool),
+    Op(Box<RouteOp>, Option<Bytes>, bool),
     Err(RouteParseError),
 }
 
@@ -50,7 +50,7 @@ fn drive(flags: u8, chunks: &[&[u8]]) -> Vec<Outcome> {
                 Ok(Some(op)) => {
                     assert!(buf.len() < before, "an op without consuming bytes");
                     let settings = (p.pinned_account().cloned(), p.leaf_unsub_origin());
-                    out.push(Outcome::Op(op, settings.0, settings.1));
+                    out.push(Outcome::Op(Box::new(op), settings.0, settings.1));
                 }
                 Ok(None) => break,
                 Err(e) => {
