@@ -269,7 +269,13 @@ impl Reloader {
         };
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let lines = changes(&state, &new, &old_cfg, &config)?;
-        server.reload(config).map_err(|e| e.to_string())?;
+        let outcome = server.reload(config).map_err(|e| e.to_string())?;
+        if outcome.closed_over_max_connections > 0 {
+            log::info!(
+                "Closed {} connections to fall within max_connections",
+                outcome.closed_over_max_connections
+            );
+        }
         if state.flags.pid_file != new.flags.pid_file {
             if let Some(p) = &new.flags.pid_file {
                 if let Err(e) = std::fs::write(p, std::process::id().to_string()) {

@@ -137,8 +137,8 @@ fn users_conf(port_line: &str, password: &str, extra: &str) -> String {
 
 /// SIGHUP with a changed password: new connections need the new one, the old one is
 /// refused, an open connection of a user whose credentials did not change survives.
-/// (The reference also closes open connections whose credentials no longer hold, with
-/// `-ERR 'Authorization Violation'`; ours keeps them.) Returns the `Reloaded` lines.
+/// Open connections whose credentials no longer hold are closed with
+/// `-ERR 'Authorization Violation'`, as the reference does. Returns the `Reloaded` lines.
 fn reload_changes_password(bin: &Path) -> Vec<String> {
     let dir = temp_dir("reload", bin);
     let conf = dir.join("a.conf");
@@ -187,6 +187,62 @@ fn reload_changes_a_password_as_the_reference() {
     let ours = reload_changes_password(&our_binary());
     let reference = reload_changes_password(&reference_binary());
     assert_eq!(ours, reference);
+}
+
+/// SIGHUP lowering `max_connections` below the number of open clients closes enough of
+/// them with `-ERR 'maximum connections exceeded'` (the reference picks them in no fixed
+/// order; ours closes the newest). Returns what the clients received and whether they were
+/// closed (sorted), then the reload's log messages.
+fn reload_lowers_max_connections(bin: &Path) -> (Vec<(String, bool)>, Vec<String>) {
+    let dir = temp_dir("maxconn", bin);
+    let conf = dir.join("a.conf");
+    std::fs::write(&conf, "max_connections: 5\n").unwrap();
+    let server = ServerProcess::start(bin, &["-c", conf.to_str().unwrap()]);
+    let addr = server.addr();
+    let mut clients: Vec<RawClient> = (0..4)
+        .map(|_| {
+            let mut c = RawClient::connect(&addr).expect("connect");
+            c.send(b"CONNECT {\"verbose\":false,\"protocol\":1}\r\n")
+                .expect("send CONNECT");
+            let got = c.sync(1, Duration::from_secs(5)).expect("sync");
+            assert!(!got.closed && !got.timed_out, "{got:?}");
+            c
+        })
+        .collect();
+    std::fs::write(&conf, "max_connections: 2\n").unwrap();
+    signal(server.pid(), "HUP");
+    assert!(
+        server.wait_for_log("Reloaded server configuration", WAIT),
+        "no reload line: {:?}",
+        server.log_lines()
+    );
+    let mut outcome: Vec<(String, bool)> = clients
+        .iter_mut()
+        .map(|c| {
+            let got = c.sync(1, Duration::from_secs(5)).expect("sync");
+            let text: String = got
+                .frames
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .filter(|f| f != "PONG\r\n" && !f.starts_with("INFO "))
+                .collect();
+            (text, got.closed)
+        })
+        .collect();
+    outcome.sort();
+    let lines = server.log_lines();
+    let mut reload = messages(&lines, "Closed ");
+    reload.extend(messages(&lines, "Reloaded: max_connections"));
+    (outcome, reload)
+}
+
+#[test]
+fn reload_lowering_max_connections_closes_clients_as_the_reference() {
+    let ours = reload_lowers_max_connections(&our_binary());
+    let reference = reload_lowers_max_connections(&reference_binary());
+    assert_eq!(ours, reference);
+    let closed = ours.0.iter().filter(|(_, closed)| *closed).count();
+    assert_eq!(closed, 2, "{ours:?}");
 }
 
 /// A reload that changes an option that cannot change at run time is refused and the old

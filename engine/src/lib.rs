@@ -58,6 +58,6 @@ pub use close::CloseReason;
 pub use config::ServerConfig;
 pub use outbound::{Outbound, Transmit};
 pub use protocol_error::ProtocolError;
-pub use server::{Server, ServerSeed, ServerStats, VERSION};
+pub use server::{ReloadOutcome, Server, ServerSeed, ServerStats, VERSION};
 pub use subscription::{SubRef, Subscription};
 pub use trace::{LogEvent, LogLevel};

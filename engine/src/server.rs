@@ -177,6 +177,13 @@ fn info_for(config: &ServerConfig, server_id: &str, server_name: &str) -> Server
     }
 }
 
+/// What a successful [`Server::reload`] did to live connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReloadOutcome {
+    /// Clients closed because the new `max_connections` is lower than their number.
+    pub closed_over_max_connections: usize,
+}
+
 /// Why a reload was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReloadError {
@@ -331,7 +338,8 @@ impl Server {
     /// Applies new options without dropping connections, as the reference's config reload
     /// does. Options that cannot change at run time are refused (nothing is applied then).
     /// New accounts are created; connections keep the account and permissions they have.
-    pub fn reload(&self, new: ServerConfig) -> Result<(), ReloadError> {
+    /// Returns what the reload did to live connections.
+    pub fn reload(&self, new: ServerConfig) -> Result<ReloadOutcome, ReloadError> {
         let old = self.config();
         let fixed = |option: &'static str, o: String, n: String| {
             if o == n {
@@ -377,12 +385,41 @@ impl Server {
                 }
             }
         }
+        let closed_over_max_connections = self.close_over_max_connections(new.max_connections);
         *self.live.write() = Live {
             config: Arc::new(new),
             info: Arc::new(info),
         };
         self.config_generation.fetch_add(1, Ordering::AcqRel);
-        Ok(())
+        Ok(ReloadOutcome {
+            closed_over_max_connections,
+        })
+    }
+
+    /// Closes the newest clients past a lowered `max_connections` (0: no limit), each told
+    /// `-ERR 'maximum connections exceeded'` as the reference does on reload. Returns how many.
+    fn close_over_max_connections(&self, max: usize) -> usize {
+        if max == 0 {
+            return 0;
+        }
+        let mut open: Vec<_> = self
+            .clients()
+            .into_iter()
+            .filter(|c| c.outbound.close_reason().is_none())
+            .collect();
+        if open.len() <= max {
+            return 0;
+        }
+        open.sort_unstable_by_key(|c| c.cid);
+        let excess = open.split_off(max);
+        for c in &excess {
+            c.outbound.queue(None, |buf| {
+                proto::encode::err(buf, "maximum connections exceeded")
+            });
+            c.outbound.close(CloseReason::MaxConnectionsExceeded);
+            c.outbound.flush();
+        }
+        excess.len()
     }
 
     /// The server id (public key).

@@ -359,6 +359,43 @@ fn max_connections_refuses_with_error() {
 }
 
 #[test]
+fn reload_lowering_max_connections_closes_the_newest_clients() {
+    let (s, now) = server_with(ServerConfig {
+        max_connections: 5,
+        ..ServerConfig::default()
+    });
+    let clients: Vec<Client> = (0..4).map(|_| client(&s, now, QUIET)).collect();
+    let mut cfg = (*s.config()).clone();
+    cfg.max_connections = 2;
+    let outcome = s.reload(cfg).expect("reload");
+    assert_eq!(outcome.closed_over_max_connections, 2);
+    for (i, c) in clients.iter().enumerate() {
+        let text = drain(c);
+        if i < 2 {
+            assert_eq!(text, "", "client {i}");
+            assert_eq!(c.close_reason(), None, "client {i}");
+        } else {
+            assert_eq!(
+                text, "-ERR 'maximum connections exceeded'\r\n",
+                "client {i}"
+            );
+            assert_eq!(
+                c.shared().outbound.close_reason(),
+                Some(CloseReason::MaxConnectionsExceeded),
+                "client {i}"
+            );
+        }
+    }
+    // Raising the limit again closes nobody.
+    let mut cfg = (*s.config()).clone();
+    cfg.max_connections = 10;
+    assert_eq!(
+        s.reload(cfg).expect("reload").closed_over_max_connections,
+        0
+    );
+}
+
+#[test]
 fn max_subscriptions_keeps_connection() {
     let (s, now) = server_with(ServerConfig {
         max_subscriptions: 2,
