@@ -5,6 +5,7 @@
 //! The crate deliberately speaks bytes and JSON only; it does not depend on the
 //! workspace protocol crate, so it can judge that crate's output independently.
 
+pub mod cluster;
 pub mod differential;
 pub mod error;
 pub mod escape;

@@ -1,0 +1,177 @@
+//! A loopback TCP proxy that can cut every connection through it, e.g. to
+//! break a route between two servers and let it heal.
+//!
+//! One accept thread plus two copy threads per proxied connection. Every
+//! socket operation has a short timeout, so all threads notice a cut or the
+//! proxy being dropped within [`TICK`].
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// How often the threads look at the proxy's flags.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Bound on dialling the target.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// State shared by the proxy handle and its threads.
+#[derive(Default)]
+struct Shared {
+    /// New connections are closed at once and live ones are shut down.
+    blocked: AtomicBool,
+    /// The proxy is being dropped.
+    stopping: AtomicBool,
+    /// Connections accepted and forwarded so far.
+    forwarded: AtomicUsize,
+    /// Both sockets of every live proxied connection (clones, for shutdown).
+    live: Mutex<Vec<TcpStream>>,
+}
+
+impl Shared {
+    fn shut_all(&self) {
+        if let Ok(mut live) = self.live.lock() {
+            for stream in live.drain(..) {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+        }
+    }
+}
+
+/// A proxy from a free loopback port to `127.0.0.1:<target>`.
+pub struct TcpProxy {
+    port: u16,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl TcpProxy {
+    /// Listens on a free loopback port and forwards each connection to
+    /// `127.0.0.1:<target_port>`.
+    pub fn start(target_port: u16) -> TcpProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy port");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking proxy listener");
+        let port = listener.local_addr().expect("proxy address").port();
+        let shared = Arc::new(Shared::default());
+        let target = SocketAddr::from(([127, 0, 0, 1], target_port));
+        let acceptor = {
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || accept_loop(listener, target, shared))
+        };
+        TcpProxy {
+            port,
+            shared,
+            acceptor: Some(acceptor),
+        }
+    }
+
+    /// The port clients (or routes) should dial.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Shuts down every live connection and refuses (accepts and closes at
+    /// once) new ones until [`TcpProxy::restore`].
+    pub fn cut(&self) {
+        self.shared.blocked.store(true, Ordering::SeqCst);
+        self.shared.shut_all();
+    }
+
+    /// Forwards new connections again after a [`TcpProxy::cut`].
+    pub fn restore(&self) {
+        self.shared.blocked.store(false, Ordering::SeqCst);
+    }
+
+    /// How many connections were forwarded to the target so far.
+    pub fn forwarded(&self) -> usize {
+        self.shared.forwarded.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        self.shared.shut_all();
+        if let Some(acceptor) = self.acceptor.take() {
+            let _ = acceptor.join();
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, target: SocketAddr, shared: Arc<Shared>) {
+    // Ends when the proxy is dropped; each turn waits at most one TICK.
+    while !shared.stopping.load(Ordering::SeqCst) {
+        let client = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                thread::sleep(TICK);
+                continue;
+            }
+            Err(_) => {
+                thread::sleep(TICK);
+                continue;
+            }
+        };
+        if shared.blocked.load(Ordering::SeqCst) {
+            let _ = client.shutdown(Shutdown::Both);
+            continue;
+        }
+        let Ok(server) = TcpStream::connect_timeout(&target, DIAL_TIMEOUT) else {
+            let _ = client.shutdown(Shutdown::Both);
+            continue;
+        };
+        if forward(client, server, &shared).is_ok() {
+            shared.forwarded.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    shared.shut_all();
+}
+
+/// Registers both sockets and starts one copy thread per direction.
+fn forward(client: TcpStream, server: TcpStream, shared: &Arc<Shared>) -> std::io::Result<()> {
+    client.set_nonblocking(false)?;
+    for stream in [&client, &server] {
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(TICK))?;
+        stream.set_write_timeout(Some(DIAL_TIMEOUT))?;
+    }
+    if let Ok(mut live) = shared.live.lock() {
+        live.push(client.try_clone()?);
+        live.push(server.try_clone()?);
+    }
+    let (client_in, server_in) = (client.try_clone()?, server.try_clone()?);
+    for (from, to) in [(client_in, server), (server_in, client)] {
+        let shared = Arc::clone(shared);
+        thread::spawn(move || copy(from, to, &shared));
+    }
+    Ok(())
+}
+
+/// Copies `from` into `to` until either side closes, the proxy cuts, or it stops.
+fn copy(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
+    let mut buf = vec![0u8; 64 * 1024];
+    // Ends on EOF, on an error, on a cut or when the proxy stops.
+    loop {
+        if shared.stopping.load(Ordering::SeqCst) || shared.blocked.load(Ordering::SeqCst) {
+            break;
+        }
+        match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let _ = from.shutdown(Shutdown::Both);
+    let _ = to.shutdown(Shutdown::Both);
+}

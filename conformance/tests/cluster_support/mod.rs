@@ -1,0 +1,784 @@
+//! Client-side helpers and scenarios shared by the cluster test files:
+//! topologies of three nodes, `async-nats` clients, waiting for interest to
+//! cross the cluster, and the scenarios every topology must pass.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use async_nats::{Client, ConnectOptions, Message, Subscriber};
+use bytes::Bytes;
+use conformance::cluster::{Cluster, ClusterVia, Kind, RouteAuth, TcpProxy, MESH_TIMEOUT};
+use futures_util::StreamExt;
+use tokio::time::timeout;
+
+/// Bound for a single client operation or delivery.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// How long to listen when checking that nothing more arrives.
+pub const SILENCE: Duration = Duration::from_millis(300);
+
+/// Bound for interest to cross the cluster.
+pub const INTEREST_WAIT: Duration = Duration::from_secs(15);
+
+/// Pause between interest probes.
+const PROBE_EVERY: Duration = Duration::from_millis(50);
+
+/// Payload of the probe messages (never counted).
+pub const PROBE: &[u8] = b"probe";
+
+/// Two accounts with one user each, isolated from each other.
+pub const ACCOUNTS: &str = r#"
+accounts {
+  ACC_A: { users: [ { user: alice, password: pa } ] }
+  ACC_B: { users: [ { user: bob, password: pb } ] }
+}
+"#;
+
+/// A user of [`ACCOUNTS`].
+#[derive(Debug, Clone, Copy)]
+pub struct User {
+    /// User name.
+    pub name: &'static str,
+    /// Password.
+    pub password: &'static str,
+}
+
+/// `alice`, in account `ACC_A`.
+pub const ALICE: User = User {
+    name: "alice",
+    password: "pa",
+};
+
+/// `bob`, in account `ACC_B`.
+pub const BOB: User = User {
+    name: "bob",
+    password: "pb",
+};
+
+/// A multi-threaded runtime for one test (harness calls block outside it).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Connection options: bounded waits, fast reconnects, credentials.
+pub fn options(user: User) -> ConnectOptions {
+    ConnectOptions::new()
+        .user_and_password(user.name.into(), user.password.into())
+        .connection_timeout(WAIT)
+        .request_timeout(Some(Duration::from_secs(2)))
+        .reconnect_delay_callback(|_| Duration::from_millis(100))
+}
+
+/// Connects `user` to `url` (bounded).
+pub async fn connect(url: &str, user: User) -> Client {
+    timeout(WAIT, options(user).connect(url))
+        .await
+        .unwrap_or_else(|_| panic!("connect to {url} timed out"))
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"))
+}
+
+/// Subscribes and flushes.
+pub async fn subscribe(client: &Client, subject: &str) -> Subscriber {
+    let sub = client
+        .subscribe(subject.to_string())
+        .await
+        .expect("subscribe");
+    flush(client).await;
+    sub
+}
+
+/// Joins a queue group and flushes.
+pub async fn queue_subscribe(client: &Client, subject: &str, group: &str) -> Subscriber {
+    let sub = client
+        .queue_subscribe(subject.to_string(), group.to_string())
+        .await
+        .expect("queue subscribe");
+    flush(client).await;
+    sub
+}
+
+/// Flushes (bounded).
+pub async fn flush(client: &Client) {
+    timeout(WAIT, client.flush())
+        .await
+        .expect("flush timed out")
+        .expect("flush failed");
+}
+
+/// Publishes `payload` on `subject`.
+pub async fn publish(client: &Client, subject: &str, payload: &[u8]) {
+    client
+        .publish(subject.to_string(), Bytes::copy_from_slice(payload))
+        .await
+        .expect("publish");
+}
+
+/// Publishes probes on `subject` from `publisher` until one reaches one of
+/// `subs` (bounded by [`INTEREST_WAIT`]); returns the index of that
+/// subscriber. Probes that arrive later are ignored by [`collect`].
+pub async fn wait_interest(
+    publisher: &Client,
+    subject: &str,
+    subs: &mut [&mut Subscriber],
+) -> usize {
+    let deadline = Instant::now() + INTEREST_WAIT;
+    // Each turn publishes one probe and listens for PROBE_EVERY.
+    while Instant::now() < deadline {
+        publish(publisher, subject, PROBE).await;
+        flush(publisher).await;
+        let turn_end = Instant::now() + PROBE_EVERY;
+        for (index, sub) in subs.iter_mut().enumerate() {
+            let left = turn_end.saturating_duration_since(Instant::now());
+            let left = left.max(Duration::from_millis(5));
+            while let Ok(Some(message)) = timeout(left.min(PROBE_EVERY), sub.next()).await {
+                if message.payload.as_ref() == PROBE {
+                    return index;
+                }
+            }
+        }
+    }
+    panic!("interest in {subject} did not cross the cluster within {INTEREST_WAIT:?}");
+}
+
+/// Receives until `count` non-probe messages arrived (bounded by [`WAIT`]
+/// per message); returns them as (subject, payload) pairs.
+pub async fn collect(sub: &mut Subscriber, count: usize) -> Vec<(String, String)> {
+    let mut got = Vec::with_capacity(count);
+    while got.len() < count {
+        match timeout(WAIT, sub.next()).await {
+            Ok(Some(message)) => {
+                if message.payload.as_ref() != PROBE {
+                    got.push(text(&message));
+                }
+            }
+            Ok(None) => panic!("subscription ended after {} of {count}: {got:?}", got.len()),
+            Err(_) => panic!(
+                "only {} of {count} messages within {WAIT:?} after the last one: {got:?}",
+                got.len()
+            ),
+        }
+    }
+    got
+}
+
+/// Non-probe messages arriving within [`SILENCE`] (should be none).
+pub async fn extra(sub: &mut Subscriber) -> Vec<(String, String)> {
+    let mut got = Vec::new();
+    let end = Instant::now() + SILENCE;
+    while let Ok(Some(message)) =
+        timeout(end.saturating_duration_since(Instant::now()), sub.next()).await
+    {
+        if message.payload.as_ref() != PROBE {
+            got.push(text(&message));
+        }
+    }
+    got
+}
+
+/// (subject, payload) of a message.
+pub fn text(message: &Message) -> (String, String) {
+    (
+        message.subject.to_string(),
+        String::from_utf8_lossy(&message.payload).into_owned(),
+    )
+}
+
+/// Payloads `<prefix>-0` .. `<prefix>-<n-1>`.
+pub fn numbered(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+/// Three-node topologies of the issue.
+#[derive(Debug, Clone, Copy)]
+pub struct Topology {
+    /// Kinds of nodes 0, 1, 2; nodes 1 and 2 solicit a route to node 0.
+    pub kinds: [Kind; 3],
+    /// Where the cluster settings are given.
+    pub via: ClusterVia,
+}
+
+impl Topology {
+    /// Starts the three nodes with [`ACCOUNTS`], route authorization as in
+    /// the container configuration, and waits for the full mesh.
+    pub fn start(self, cluster_name: &str) -> Cluster {
+        let mut cluster = Cluster::new(cluster_name);
+        let auth = Some(RouteAuth::container_default());
+        let names = ["A", "B", "C"];
+        let mut seed = String::new();
+        for (index, kind) in self.kinds.into_iter().enumerate() {
+            let mut spec = cluster
+                .spec(kind, names[index])
+                .via(self.via)
+                .auth(auth.clone())
+                .config(ACCOUNTS);
+            if index > 0 {
+                spec = spec.route(seed.clone());
+            }
+            let added = cluster.add(spec);
+            if index == 0 {
+                seed = cluster.node(added).route_url();
+            }
+        }
+        if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+            panic!("{e}\n{}", cluster.logs());
+        }
+        cluster
+    }
+}
+
+/// Which node publishes and which two nodes subscribe in one rotation.
+#[derive(Debug, Clone, Copy)]
+pub struct Roles {
+    /// Publisher's node.
+    pub publisher: usize,
+    /// First subscriber node.
+    pub first: usize,
+    /// Second subscriber node.
+    pub second: usize,
+    /// Distinguishes subjects of different rotations.
+    pub tag: usize,
+}
+
+/// The three rotations: every node publishes once to the two others.
+pub fn rotations() -> [Roles; 3] {
+    [0, 1, 2].map(|p| Roles {
+        publisher: p,
+        first: (p + 1) % 3,
+        second: (p + 2) % 3,
+        tag: p,
+    })
+}
+
+/// Plain pub/sub: both remote subscribers receive every message once, in order.
+pub async fn pubsub(cluster: &Cluster, roles: Roles) {
+    let subject = format!("ps.{}", roles.tag);
+    let publisher = connect(&cluster.node(roles.publisher).url(), ALICE).await;
+    let c1 = connect(&cluster.node(roles.first).url(), ALICE).await;
+    let c2 = connect(&cluster.node(roles.second).url(), ALICE).await;
+    let mut s1 = subscribe(&c1, &subject).await;
+    let mut s2 = subscribe(&c2, &subject).await;
+    wait_interest(&publisher, &subject, &mut [&mut s1]).await;
+    wait_interest(&publisher, &subject, &mut [&mut s2]).await;
+    let expected = numbered("m", 100);
+    for payload in &expected {
+        publish(&publisher, &subject, payload.as_bytes()).await;
+    }
+    flush(&publisher).await;
+    for (name, sub) in [("first", &mut s1), ("second", &mut s2)] {
+        let got: Vec<String> = collect(sub, expected.len())
+            .await
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(got, expected, "{name} subscriber, {roles:?}");
+        let more = extra(sub).await;
+        assert!(
+            more.is_empty(),
+            "duplicates at the {name} subscriber: {more:?}"
+        );
+    }
+}
+
+/// Wildcard subscriptions on remote nodes get exactly the matching subjects.
+pub async fn wildcards(cluster: &Cluster, roles: Roles) {
+    let t = roles.tag;
+    let publisher = connect(&cluster.node(roles.publisher).url(), ALICE).await;
+    let c1 = connect(&cluster.node(roles.first).url(), ALICE).await;
+    let c2 = connect(&cluster.node(roles.second).url(), ALICE).await;
+    let mut star = subscribe(&c1, &format!("wc{t}.*.x")).await;
+    let mut full = subscribe(&c1, &format!("wc{t}.>")).await;
+    let mut mid = subscribe(&c2, &format!("wc{t}.a.*")).await;
+    wait_interest(&publisher, &format!("wc{t}.probe.x"), &mut [&mut star]).await;
+    wait_interest(&publisher, &format!("wc{t}.probe.x"), &mut [&mut full]).await;
+    wait_interest(&publisher, &format!("wc{t}.a.probe"), &mut [&mut mid]).await;
+    let subjects = ["a.x", "b.y", "a.x.z", "c.x", "a.q", "other"];
+    for (i, s) in subjects.iter().enumerate() {
+        let subject = if *s == "other" {
+            format!("nomatch{t}.a.x")
+        } else {
+            format!("wc{t}.{s}")
+        };
+        publish(&publisher, &subject, format!("w-{i}").as_bytes()).await;
+    }
+    flush(&publisher).await;
+    let want =
+        |list: &[&str]| -> Vec<String> { list.iter().map(|s| format!("wc{t}.{s}")).collect() };
+    for (name, sub, expected) in [
+        ("*.x", &mut star, want(&["a.x", "c.x"])),
+        (">", &mut full, want(&["a.x", "b.y", "a.x.z", "c.x", "a.q"])),
+        ("a.*", &mut mid, want(&["a.x", "a.q"])),
+    ] {
+        let got: Vec<String> = collect(sub, expected.len())
+            .await
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(got, expected, "subscription {name}, {roles:?}");
+        let more = extra(sub).await;
+        assert!(more.is_empty(), "extra at {name}: {more:?}");
+    }
+}
+
+/// A queue group with members on the two remote nodes gets every message
+/// exactly once cluster-wide, and both nodes serve some.
+pub async fn queue_group(cluster: &Cluster, roles: Roles) {
+    let subject = format!("q.{}", roles.tag);
+    let publisher = connect(&cluster.node(roles.publisher).url(), ALICE).await;
+    let c1 = connect(&cluster.node(roles.first).url(), ALICE).await;
+    let c2 = connect(&cluster.node(roles.second).url(), ALICE).await;
+    let mut members = vec![
+        queue_subscribe(&c1, &subject, "workers").await,
+        queue_subscribe(&c1, &subject, "workers").await,
+        queue_subscribe(&c2, &subject, "workers").await,
+        queue_subscribe(&c2, &subject, "workers").await,
+    ];
+    // Until a probe reached the first node's members, then the second's.
+    for node_members in [0..2, 2..4] {
+        let deadline = Instant::now() + INTEREST_WAIT;
+        loop {
+            let mut refs: Vec<&mut Subscriber> = members.iter_mut().collect();
+            let hit = wait_interest(&publisher, &subject, &mut refs).await;
+            if node_members.contains(&hit) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "queue members {node_members:?} never got a probe, {roles:?}"
+            );
+        }
+    }
+    let n = 200;
+    for payload in numbered("m", n) {
+        publish(&publisher, &subject, payload.as_bytes()).await;
+    }
+    flush(&publisher).await;
+    let got = collect_spread(&mut members, n).await;
+    let mut seen = HashSet::new();
+    for (_, payload) in got.iter().flatten() {
+        assert!(
+            seen.insert(payload.clone()),
+            "{payload} delivered twice, {roles:?}"
+        );
+    }
+    assert_eq!(seen.len(), n, "{roles:?}");
+    let per_node = [got[0].len() + got[1].len(), got[2].len() + got[3].len()];
+    assert!(
+        per_node[0] > 0 && per_node[1] > 0,
+        "one node's members got nothing: {per_node:?}, {roles:?}"
+    );
+    for member in &mut members {
+        let more = extra(member).await;
+        assert!(more.is_empty(), "extra deliveries: {more:?}");
+    }
+}
+
+/// Receives from several subscribers until `total` non-probe messages
+/// arrived over all of them (bounded by [`WAIT`] without progress).
+pub async fn collect_spread(subs: &mut [Subscriber], total: usize) -> Vec<Vec<(String, String)>> {
+    let mut got: Vec<Vec<(String, String)>> = vec![Vec::new(); subs.len()];
+    let mut last_progress = Instant::now();
+    while got.iter().map(Vec::len).sum::<usize>() < total {
+        let mut progressed = false;
+        for (index, sub) in subs.iter_mut().enumerate() {
+            while let Ok(Some(message)) = timeout(Duration::from_millis(20), sub.next()).await {
+                if message.payload.as_ref() != PROBE {
+                    got[index].push(text(&message));
+                    progressed = true;
+                }
+            }
+        }
+        if progressed {
+            last_progress = Instant::now();
+        }
+        let sizes: Vec<usize> = got.iter().map(Vec::len).collect();
+        assert!(
+            last_progress.elapsed() < WAIT,
+            "only {sizes:?} of {total} messages arrived"
+        );
+    }
+    got
+}
+
+/// Requests from the publisher's node are answered by a responder on
+/// another node, every time.
+pub async fn request_reply(cluster: &Cluster, roles: Roles) {
+    let subject = format!("svc.echo.{}", roles.tag);
+    let requester = connect(&cluster.node(roles.publisher).url(), ALICE).await;
+    let responder = connect(&cluster.node(roles.second).url(), ALICE).await;
+    let mut service = subscribe(&responder, &subject).await;
+    let answering = responder.clone();
+    let task = tokio::spawn(async move {
+        while let Some(request) = service.next().await {
+            if let Some(reply) = request.reply {
+                let mut answer = b"echo:".to_vec();
+                answer.extend_from_slice(&request.payload);
+                let _ = answering.publish(reply, answer.into()).await;
+            }
+        }
+    });
+    // Until the service's interest is known at the requester's node.
+    let deadline = Instant::now() + INTEREST_WAIT;
+    while requester
+        .request(subject.clone(), Bytes::from_static(PROBE))
+        .await
+        .is_err()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no answer to {subject} within {INTEREST_WAIT:?}"
+        );
+    }
+    for i in 0..20 {
+        let payload = format!("r-{i}");
+        let answer = timeout(
+            WAIT,
+            requester.request(subject.clone(), payload.clone().into()),
+        )
+        .await
+        .expect("request timed out")
+        .unwrap_or_else(|e| panic!("request {i} failed: {e}, {roles:?}"));
+        assert_eq!(
+            answer.payload.as_ref(),
+            format!("echo:{payload}").as_bytes()
+        );
+    }
+    task.abort();
+}
+
+/// Two accounts on the same subject across the cluster never see each
+/// other's messages.
+pub async fn accounts_isolated(cluster: &Cluster, roles: Roles) {
+    let subject = format!("iso.{}", roles.tag);
+    let alice_pub = connect(&cluster.node(roles.publisher).url(), ALICE).await;
+    let bob_pub = connect(&cluster.node(roles.publisher).url(), BOB).await;
+    let alice_sub_client = connect(&cluster.node(roles.first).url(), ALICE).await;
+    let bob_first = connect(&cluster.node(roles.first).url(), BOB).await;
+    let bob_second = connect(&cluster.node(roles.second).url(), BOB).await;
+    let mut alice_sub = subscribe(&alice_sub_client, &subject).await;
+    let mut bob_sub1 = subscribe(&bob_first, &subject).await;
+    let mut bob_sub2 = subscribe(&bob_second, &subject).await;
+    wait_interest(&alice_pub, &subject, &mut [&mut alice_sub]).await;
+    wait_interest(&bob_pub, &subject, &mut [&mut bob_sub1]).await;
+    wait_interest(&bob_pub, &subject, &mut [&mut bob_sub2]).await;
+    let (alice_msgs, bob_msgs) = (numbered("alice", 50), numbered("bob", 30));
+    for payload in &alice_msgs {
+        publish(&alice_pub, &subject, payload.as_bytes()).await;
+    }
+    for payload in &bob_msgs {
+        publish(&bob_pub, &subject, payload.as_bytes()).await;
+    }
+    flush(&alice_pub).await;
+    flush(&bob_pub).await;
+    let payloads =
+        |v: Vec<(String, String)>| -> Vec<String> { v.into_iter().map(|(_, p)| p).collect() };
+    let got = payloads(collect(&mut alice_sub, alice_msgs.len()).await);
+    assert_eq!(got, alice_msgs, "ACC_A subscriber, {roles:?}");
+    for (name, sub) in [("first", &mut bob_sub1), ("second", &mut bob_sub2)] {
+        let got = payloads(collect(sub, bob_msgs.len()).await);
+        assert_eq!(got, bob_msgs, "ACC_B {name} subscriber, {roles:?}");
+    }
+    for sub in [&mut alice_sub, &mut bob_sub1, &mut bob_sub2] {
+        let more = extra(sub).await;
+        assert!(more.is_empty(), "leaked or duplicated: {more:?}, {roles:?}");
+    }
+}
+
+/// Runs every scenario in every rotation on a started three-node cluster.
+pub fn all_scenarios(cluster: &Cluster) {
+    let rt = runtime();
+    rt.block_on(async {
+        for roles in rotations() {
+            pubsub(cluster, roles).await;
+            wildcards(cluster, roles).await;
+            queue_group(cluster, roles).await;
+            request_reply(cluster, roles).await;
+            accounts_isolated(cluster, roles).await;
+        }
+    });
+}
+
+/// Counts of each payload, for duplicate checks.
+pub fn counts<'a>(payloads: impl IntoIterator<Item = &'a String>) -> BTreeMap<&'a str, usize> {
+    let mut map = BTreeMap::new();
+    for p in payloads {
+        *map.entry(p.as_str()).or_insert(0) += 1;
+    }
+    map
+}
+
+/// Prints every node's log when the test fails (a panic unwinds through it).
+pub struct LogsOnPanic<'a>(pub &'a Cluster);
+
+impl Drop for LogsOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- logs of cluster {} ---\n{}",
+                self.0.describe(),
+                self.0.logs()
+            );
+        }
+    }
+}
+
+/// The container's default configuration with its fixed ports replaced by
+/// the harness placeholders (see [`ClusterVia::Verbatim`]).
+pub fn container_config() -> String {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../containers/nats-server.conf"
+    );
+    let text = std::fs::read_to_string(path).expect("read containers/nats-server.conf");
+    let rewritten = text
+        .replace("monitor_port: 8222", "monitor_port: {monitor_port}")
+        .replace("port: 4222", "port: {client_port}")
+        .replace("port: 6222", "port: {cluster_port}");
+    for placeholder in ["{client_port}", "{cluster_port}", "{monitor_port}"] {
+        assert!(
+            rewritten.contains(placeholder),
+            "no {placeholder} in:\n{rewritten}"
+        );
+    }
+    rewritten
+}
+
+/// Waits (bounded) until `client` is connected to a server other than the
+/// one on `old_port`; returns the new server's port.
+pub async fn wait_reconnected_elsewhere(client: &Client, old_port: u16) -> u16 {
+    let deadline = Instant::now() + INTEREST_WAIT;
+    loop {
+        let info = client.server_info();
+        if client.connection_state() == async_nats::connection::State::Connected
+            && info.port != old_port
+        {
+            return info.port;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "client did not reconnect away from port {old_port}: state {:?}, info {info:?}",
+            client.connection_state()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Kill -9 of the seed node: a client that was given only the seed's URL
+/// fails over to a node it learnt from `connect_urls`, interest follows it,
+/// the node comes back on the same ports and rejoins, and no message is
+/// delivered twice.
+pub fn failover(topology: Topology, cluster_name: &str) {
+    let mut cluster = topology.start(cluster_name);
+    let rt = runtime();
+    let subject = "fo.s";
+    let (x, p, mut sx) = rt.block_on(async {
+        let x = connect(&cluster.node(0).url(), ALICE).await;
+        let urls = x.server_info().connect_urls;
+        for peer in [1, 2] {
+            let addr = cluster.node(peer).addr();
+            assert!(
+                urls.contains(&addr),
+                "INFO connect_urls {urls:?} lacks {addr} ({})",
+                cluster.describe()
+            );
+        }
+        let p = connect(&cluster.node(2).url(), ALICE).await;
+        let mut sx = subscribe(&x, subject).await;
+        wait_interest(&p, subject, &mut [&mut sx]).await;
+        send_and_expect(&p, subject, 0..50, &mut [&mut sx]).await;
+        (x, p, sx)
+    });
+    let seed_port = cluster.node(0).ports().client;
+    cluster.node_mut(0).kill();
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("survivors lost each other: {e}\n{}", cluster.logs());
+    }
+    rt.block_on(async {
+        let port = wait_reconnected_elsewhere(&x, seed_port).await;
+        assert!(
+            [1, 2]
+                .iter()
+                .any(|&i| cluster.node(i).ports().client == port),
+            "reconnected to unknown port {port}"
+        );
+        wait_interest(&p, subject, &mut [&mut sx]).await;
+        send_and_expect(&p, subject, 50..100, &mut [&mut sx]).await;
+    });
+    cluster.node_mut(0).restart();
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("the restarted node did not rejoin: {e}\n{}", cluster.logs());
+    }
+    rt.block_on(async {
+        let y = connect(&cluster.node(0).url(), ALICE).await;
+        let q = connect(&cluster.node(0).url(), ALICE).await;
+        let mut sy = subscribe(&y, subject).await;
+        wait_interest(&p, subject, &mut [&mut sy]).await;
+        wait_interest(&q, subject, &mut [&mut sx]).await;
+        send_and_expect(&p, subject, 100..150, &mut [&mut sx, &mut sy]).await;
+        send_and_expect(&q, subject, 150..200, &mut [&mut sx, &mut sy]).await;
+        for sub in [&mut sx, &mut sy] {
+            let more = extra(sub).await;
+            assert!(more.is_empty(), "duplicates after the restart: {more:?}");
+        }
+    });
+}
+
+/// Publishes `m-<i>` for `range` and checks each subscriber receives
+/// exactly those, in order.
+pub async fn send_and_expect(
+    publisher: &Client,
+    subject: &str,
+    range: std::ops::Range<usize>,
+    subs: &mut [&mut Subscriber],
+) {
+    let expected: Vec<String> = range.map(|i| format!("m-{i}")).collect();
+    for payload in &expected {
+        publish(publisher, subject, payload.as_bytes()).await;
+    }
+    flush(publisher).await;
+    for (index, sub) in subs.iter_mut().enumerate() {
+        let got: Vec<String> = collect(sub, expected.len())
+            .await
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(got, expected, "subscriber {index} on {subject}");
+    }
+}
+
+/// A route through a [`TcpProxy`] is cut and heals: messages flow both ways
+/// before the cut and again after the soliciting node reconnected.
+pub fn route_cut(kinds: [Kind; 2], cluster_name: &str) {
+    let mut cluster = Cluster::new(cluster_name);
+    let auth = Some(RouteAuth::container_default());
+    let a = cluster.add(
+        cluster
+            .spec(kinds[0], "A")
+            .via(ClusterVia::Config)
+            .auth(auth.clone())
+            .config(ACCOUNTS),
+    );
+    let proxy = TcpProxy::start(cluster.node(a).ports().cluster);
+    let via_proxy = cluster.node(a).route_url_on(proxy.port());
+    let b = cluster.add(
+        cluster
+            .spec(kinds[1], "B")
+            .via(ClusterVia::Config)
+            .auth(auth)
+            .config(ACCOUNTS)
+            .route(via_proxy),
+    );
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    let rt = runtime();
+    let clients = rt.block_on(async {
+        let on_a = connect(&cluster.node(a).url(), ALICE).await;
+        let on_b = connect(&cluster.node(b).url(), ALICE).await;
+        let mut sub_a = subscribe(&on_a, "cut.a").await;
+        let mut sub_b = subscribe(&on_b, "cut.b").await;
+        wait_interest(&on_a, "cut.b", &mut [&mut sub_b]).await;
+        wait_interest(&on_b, "cut.a", &mut [&mut sub_a]).await;
+        send_and_expect(&on_a, "cut.b", 0..20, &mut [&mut sub_b]).await;
+        send_and_expect(&on_b, "cut.a", 0..20, &mut [&mut sub_a]).await;
+        (on_a, on_b, sub_a, sub_b)
+    });
+    let (on_a, on_b, mut sub_a, mut sub_b) = clients;
+    let forwarded_before = proxy.forwarded();
+    proxy.cut();
+    for node in [a, b] {
+        if let Err(e) = cluster.node(node).wait_for_routes(0, 0, MESH_TIMEOUT) {
+            panic!(
+                "the cut did not take the routes down: {e}\n{}",
+                cluster.logs()
+            );
+        }
+    }
+    proxy.restore();
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("the route did not heal: {e}\n{}", cluster.logs());
+    }
+    assert!(
+        proxy.forwarded() > forwarded_before,
+        "healed without going through the proxy"
+    );
+    rt.block_on(async {
+        wait_interest(&on_a, "cut.b", &mut [&mut sub_b]).await;
+        wait_interest(&on_b, "cut.a", &mut [&mut sub_a]).await;
+        send_and_expect(&on_a, "cut.b", 20..40, &mut [&mut sub_b]).await;
+        send_and_expect(&on_b, "cut.a", 20..40, &mut [&mut sub_a]).await;
+        for sub in [&mut sub_a, &mut sub_b] {
+            let more = extra(sub).await;
+            assert!(more.is_empty(), "duplicates after healing: {more:?}");
+        }
+    });
+}
+
+/// The container scenario: a server with the default container
+/// configuration, a second one with the same configuration plus
+/// `--routes=nats-route://ruser:T0pS3cr3t@…` and `-DV`; the second one's
+/// log shows the route connected and the first one's subscriptions arriving.
+pub fn seed_scenario(kinds: [Kind; 2], cluster_name: &str) {
+    let mut cluster = Cluster::new(cluster_name);
+    let config = container_config();
+    let auth = Some(RouteAuth::container_default());
+    let first = cluster.add(
+        cluster
+            .spec(kinds[0], "seed")
+            .via(ClusterVia::Verbatim)
+            .auth(auth.clone())
+            .config(&config),
+    );
+    let seed_url = cluster.node(first).route_url();
+    assert!(seed_url.starts_with("nats-route://ruser:T0pS3cr3t@127.0.0.1:"));
+    let second = cluster.add(
+        cluster
+            .spec(kinds[1], "joiner")
+            .via(ClusterVia::Verbatim)
+            .auth(auth)
+            .config(&config)
+            .route(seed_url)
+            .args(&["-DV"]),
+    );
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    let joiner = cluster.node(second);
+    let log_bound = Duration::from_secs(10);
+    assert!(
+        joiner.wait_for_log("Route connection created", log_bound),
+        "no route-connected line in the joiner's log:\n{}",
+        cluster.logs()
+    );
+    let rt = runtime();
+    rt.block_on(async {
+        let on_seed = connect_anonymous(&cluster.node(first).url()).await;
+        let on_joiner = connect_anonymous(&cluster.node(second).url()).await;
+        let mut plain = subscribe(&on_seed, "seed.sub").await;
+        let _queue = queue_subscribe(&on_seed, "seed.q", "grp").await;
+        for needle in ["<<- [RS+ $G seed.sub]", "<<- [RS+ $G seed.q grp 1]"] {
+            assert!(
+                joiner.wait_for_log(needle, log_bound),
+                "no {needle:?} trace line in the joiner's log:\n{}",
+                cluster.logs()
+            );
+        }
+        wait_interest(&on_joiner, "seed.sub", &mut [&mut plain]).await;
+        send_and_expect(&on_joiner, "seed.sub", 0..10, &mut [&mut plain]).await;
+    });
+}
+
+/// Connects without credentials (bounded).
+pub async fn connect_anonymous(url: &str) -> Client {
+    let options = ConnectOptions::new()
+        .connection_timeout(WAIT)
+        .reconnect_delay_callback(|_| Duration::from_millis(100));
+    timeout(WAIT, options.connect(url))
+        .await
+        .unwrap_or_else(|_| panic!("connect to {url} timed out"))
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"))
+}
