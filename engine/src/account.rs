@@ -7,6 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use std::sync::{OnceLock, Weak};
+
+use crate::auth::SubjectRules;
+use crate::route::interest::LocalInterest;
+use crate::route::RouteTable;
 
 use crate::client::ClientShared;
 use crate::import::{ExportConfig, ImportConfig};
@@ -48,6 +53,12 @@ pub struct Account {
     pub(crate) internal: Arc<ClientShared>,
     /// Service response routes waiting for an answer, oldest first, with their deadlines.
     responses: Mutex<VecDeque<(Instant, SubRef)>>,
+    /// Local subscriptions counted per subject and queue, as announced to routes.
+    pub(crate) interest: Mutex<LocalInterest>,
+    /// The server's routes, told about interest changes.
+    pub(crate) routes: OnceLock<Weak<RouteTable>>,
+    /// The cluster's `import` permission (what we may subscribe to over routes).
+    pub(crate) route_import: OnceLock<Option<SubjectRules>>,
 }
 
 impl Account {
@@ -63,6 +74,9 @@ impl Account {
                 0,
             )),
             responses: Mutex::new(VecDeque::new()),
+            interest: Mutex::new(LocalInterest::default()),
+            routes: OnceLock::new(),
+            route_import: OnceLock::new(),
         })
     }
 
@@ -81,6 +95,17 @@ impl Account {
         }
         q.push_back((now + RESPONSE_TIMEOUT, sub));
         expired
+    }
+
+    /// Connects this account to the server's routes (interest changes are announced to them).
+    pub(crate) fn attach_routes(&self, table: &Arc<RouteTable>, import: Option<SubjectRules>) {
+        let _ = self.routes.set(Arc::downgrade(table));
+        let _ = self.route_import.set(import);
+    }
+
+    /// Number of distinct local subjects and queue groups announced to routes.
+    pub fn local_interest_len(&self) -> usize {
+        self.interest.lock().len()
     }
 
     /// Number of service response routes waiting for an answer.

@@ -35,6 +35,12 @@ pub enum CloseReason {
     ServerShutdown,
     /// The TLS handshake failed or did not complete within the TLS timeout.
     TlsHandshakeError,
+    /// A second route to the same server (and pool slot) was closed.
+    DuplicateRoute,
+    /// A route connected to this server itself.
+    RouteToSelf,
+    /// The route's cluster name did not match ours.
+    ClusterNameConflict,
 }
 
 impl CloseReason {
@@ -68,6 +74,9 @@ impl CloseReason {
             CloseReason::AuthenticationTimeout => "Authentication Timeout",
             CloseReason::ServerShutdown => "Server Shutdown",
             CloseReason::TlsHandshakeError => "TLS Handshake Failure",
+            CloseReason::DuplicateRoute => "Duplicate Route",
+            CloseReason::RouteToSelf => "Route To Self",
+            CloseReason::ClusterNameConflict => "Cluster Name Conflict",
         }
     }
 }

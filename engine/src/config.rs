@@ -47,6 +47,75 @@ pub struct ServerConfig {
     /// TLS on the client listener (`None`: plain text). The runtime does the handshake; the
     /// engine only reports it in INFO.
     pub tls: Option<TlsSettings>,
+    /// Clustering (`cluster {}`, `--cluster`); `None`: no cluster listener, no routes.
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// Options of the cluster listener and of the routes to other servers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// Cluster name; `None`: a name is generated (and adopted from peers that have one).
+    pub name: Option<String>,
+    /// Address the route listener binds to.
+    pub host: String,
+    /// Route port (`-1`/`0` in the options: any free port, resolved by the runtime).
+    pub port: u16,
+    /// The address other servers should dial (`advertise`, `--cluster_advertise`).
+    pub advertise: Option<String>,
+    /// Do not tell clients about other servers' client URLs (`no_advertise`).
+    pub no_advertise: bool,
+    /// Routes to solicit (`routes`, `--routes`).
+    pub routes: Vec<crate::route::RouteUrl>,
+    /// Credentials routes must present (`authorization`, or the user of `--cluster`).
+    pub auth: Option<RouteAuth>,
+    /// How long a route may take to send its CONNECT.
+    pub auth_timeout: Duration,
+    /// Attempts to reach an implicit (gossiped) route before giving up (`connect_retries`).
+    pub connect_retries: u32,
+    /// Pooled connections per peer (`pool_size`, default 3; 0 disables pooling).
+    pub pool_size: usize,
+    /// Accounts with a dedicated route connection (`accounts`; `$SYS` always has one when
+    /// pooling is on).
+    pub pinned_accounts: Vec<String>,
+    /// Route permissions: what peers may send us (`import`) and what we send (`export`).
+    pub permissions: Option<RoutePermissions>,
+}
+
+/// User and password a route must present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteAuth {
+    /// User.
+    pub user: String,
+    /// Password (plain or bcrypt).
+    pub password: crate::auth::Secret,
+}
+
+/// Subjects a route may import (receive from peers) and export (send to peers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoutePermissions {
+    /// Allowed and denied subjects for messages from peers.
+    pub import: Option<crate::auth::SubjectRules>,
+    /// Allowed and denied subjects for our interest and messages to peers.
+    pub export: Option<crate::auth::SubjectRules>,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            name: None,
+            host: "0.0.0.0".to_string(),
+            port: 6222,
+            advertise: None,
+            no_advertise: false,
+            routes: Vec::new(),
+            auth: None,
+            auth_timeout: Duration::from_secs(2),
+            connect_retries: 0,
+            pool_size: 3,
+            pinned_accounts: Vec::new(),
+            permissions: None,
+        }
+    }
 }
 
 /// What the engine and the runtime need to know about client TLS. Certificates, keys and the
@@ -108,6 +177,7 @@ impl Default for ServerConfig {
             auth: AuthConfig::default(),
             accounts: Vec::new(),
             tls: None,
+            cluster: None,
         }
     }
 }

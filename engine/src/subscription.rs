@@ -1,6 +1,6 @@
 //! One subscription, shared by its owner and the index that publishers search.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -30,6 +30,11 @@ pub struct Subscription {
     pub account: Arc<Account>,
     /// For the forwarding subscriptions of imports: where deliveries are re-published.
     pub import: Option<Arc<ImportRoute>>,
+    /// For subscriptions standing for a peer server's interest: messages go to the route
+    /// connection (`client`), once per route.
+    pub remote: Option<crate::route::RemoteInterest>,
+    /// Queue weight of a remote queue subscription (members on the peer).
+    weight: AtomicU32,
     /// Auto-unsubscribe limit (0: none).
     max: AtomicU64,
     /// Messages delivered so far (counted only while a limit is set).
@@ -81,6 +86,8 @@ impl Subscription {
             permissions,
             account,
             import: None,
+            remote: None,
+            weight: AtomicU32::new(1),
             max: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             closed: AtomicBool::new(false),
@@ -100,6 +107,40 @@ impl Subscription {
         );
         s.import = Some(Arc::new(route));
         s
+    }
+
+    /// A subscription standing for a peer's interest, owned by the route connection
+    /// `route` (its outbound queue gets the routed messages).
+    pub fn remote(
+        route: Arc<ClientShared>,
+        subject: Bytes,
+        queue: Option<Bytes>,
+        account: Arc<Account>,
+        remote: crate::route::RemoteInterest,
+        weight: u32,
+    ) -> Self {
+        let mut s = Subscription::new(
+            route,
+            Bytes::from_static(b"route"),
+            subject,
+            queue,
+            true,
+            None,
+            account,
+        );
+        s.remote = Some(remote);
+        s.weight = AtomicU32::new(weight);
+        s
+    }
+
+    /// Queue weight (members the peer has in this group; 1 for local subscriptions).
+    pub fn weight(&self) -> u32 {
+        self.weight.load(Ordering::Relaxed)
+    }
+
+    /// Replaces the queue weight of a remote queue subscription.
+    pub fn set_weight(&self, weight: u32) {
+        self.weight.store(weight, Ordering::Relaxed);
     }
 
     /// Sets the auto-unsubscribe limit. Returns true when it is already reached.

@@ -1,0 +1,744 @@
+//! One route connection: the handshake, keepalive, the peer's interest and messages.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use proto::route::{encode, QueueNames, RouteConnect, RouteInfo, RouteOp, RouteParseError};
+use proto::RouteParser;
+
+use super::dial::{RouteDial, RouteSlot};
+use super::handshake::{check_connect, our_connect, our_info};
+use super::interest::{add_remote, remove_all_remote, remove_remote};
+use super::table::{NewRoute, Registered, RouteHandle};
+use super::RouteUrl;
+use crate::client::{Client, ClientShared};
+use crate::outbound::Queued;
+use crate::server::Server;
+use crate::trace::{payload_line, LogEvent, LogLevel};
+use crate::CloseReason;
+
+/// Longest interval between route PINGs (the reference pings routes at least this often).
+const ROUTE_PING_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Which side dialled.
+#[derive(Debug)]
+enum Role {
+    /// The peer dialled us.
+    Accepted,
+    /// We dialled the peer.
+    Solicited(RouteDial),
+}
+
+/// Where the handshake is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Accepted: waiting for the peer's CONNECT.
+    AwaitConnect,
+    /// Waiting for the peer's INFO.
+    AwaitInfo,
+    /// Registered: interest and messages flow.
+    Ready,
+}
+
+/// The protocol state of one route connection, owned by the task that reads its socket.
+/// Same contract as [`crate::Client`]: feed bytes to [`RouteConn::handle_input`], call
+/// [`RouteConn::handle_timeout`] at [`RouteConn::poll_timeout`], report the end of the
+/// socket with [`RouteConn::handle_read_closed`], drain [`RouteConn::shared`]'s outbound
+/// queue with the usual writer loop, and call [`RouteConn::finish`] when both loops ended.
+#[derive(Debug)]
+pub struct RouteConn {
+    server: Arc<Server>,
+    shared: Arc<ClientShared>,
+    parser: RouteParser,
+    role: Role,
+    stage: Stage,
+    handle: Option<Arc<RouteHandle>>,
+    /// The peer's first INFO.
+    remote: Option<Box<RouteInfo>>,
+    /// Delivers the peer's messages to local subscribers.
+    delivery: Client,
+    handshake_deadline: Option<Instant>,
+    next_ping: Option<Instant>,
+    pings_out: u32,
+    first_pong_seen: bool,
+    closed: Option<CloseReason>,
+    /// Do not dial this route again when it ends (route to self, lost duplicate).
+    no_redial: bool,
+    finished: bool,
+    log: Vec<LogEvent>,
+    trace: bool,
+    last_now: Instant,
+    prefix: String,
+}
+
+impl RouteConn {
+    pub(crate) fn new(
+        server: Arc<Server>,
+        shared: Arc<ClientShared>,
+        dial: Option<RouteDial>,
+        rng: u64,
+        now: Instant,
+    ) -> RouteConn {
+        let cfg = server.config();
+        let cluster = cfg.cluster.clone().unwrap_or_default();
+        let delivery = Client::for_route(server.clone(), shared.clone(), rng, now);
+        let prefix = format!("{} - rid:{} - ", shared.peer, shared.cid);
+        let ping = cfg.ping_interval.min(ROUTE_PING_INTERVAL);
+        let mut conn = RouteConn {
+            parser: RouteParser::default(),
+            role: match dial {
+                Some(d) => Role::Solicited(d),
+                None => Role::Accepted,
+            },
+            stage: Stage::AwaitInfo,
+            handle: None,
+            remote: None,
+            delivery,
+            handshake_deadline: Some(now + cluster.auth_timeout.max(Duration::from_secs(1))),
+            next_ping: Some(now + ping),
+            pings_out: 0,
+            first_pong_seen: false,
+            closed: None,
+            no_redial: false,
+            finished: false,
+            log: Vec::new(),
+            trace: cfg.trace,
+            last_now: now,
+            prefix,
+            server,
+            shared,
+        };
+        conn.push_log(LogLevel::Info, "Route connection created".to_string());
+        match &conn.role {
+            Role::Accepted => {
+                conn.stage = Stage::AwaitConnect;
+                let nonce = Some(conn.server.nonce_for(conn.shared.cid));
+                let info = our_info(&conn.server, &cluster, None, nonce);
+                conn.queue(|buf| encode::info(buf, &info));
+            }
+            Role::Solicited(d) => {
+                if let RouteSlot::Pinned(account) = &d.slot {
+                    // A dedicated connection says which account it carries at once.
+                    conn.parser
+                        .set_pinned_account(Some(Bytes::from(account.clone())));
+                    conn.send_connect(&cluster);
+                }
+            }
+        }
+        conn.flush();
+        conn
+    }
+
+    /// Route id (`rid`).
+    pub fn rid(&self) -> u64 {
+        self.shared.cid
+    }
+
+    /// The outbound queue and counters; the writer drains it.
+    pub fn shared(&self) -> &Arc<ClientShared> {
+        &self.shared
+    }
+
+    /// Whether we dialled this route.
+    pub fn is_solicited(&self) -> bool {
+        matches!(self.role, Role::Solicited(_))
+    }
+
+    /// How long one write may block before the route is cut off.
+    pub fn write_deadline(&self) -> Duration {
+        self.server.config().write_deadline
+    }
+
+    /// Why the connection is closing, once decided.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.closed
+    }
+
+    /// The reason the connection ended, as logged (the first reason anyone gave).
+    pub fn final_close_reason(&self) -> CloseReason {
+        self.shared
+            .outbound
+            .close_reason()
+            .or(self.closed)
+            .unwrap_or(CloseReason::ClientClosed)
+    }
+
+    /// Takes the log events recorded since the last call.
+    pub fn drain_log(&mut self) -> std::vec::Drain<'_, LogEvent> {
+        self.log.drain(..)
+    }
+
+    /// When [`RouteConn::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed.is_some() {
+            return None;
+        }
+        let hs = if self.stage == Stage::Ready {
+            None
+        } else {
+            self.handshake_deadline
+        };
+        match (self.next_ping, hs) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Input: the time reached [`RouteConn::poll_timeout`].
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = self.last_now.max(now);
+        if self.closed.is_some() {
+            return;
+        }
+        if self.stage != Stage::Ready && self.handshake_deadline.is_some_and(|d| now >= d) {
+            self.send_err("Authentication Timeout");
+            self.close(CloseReason::AuthenticationTimeout);
+            self.flush();
+            return;
+        }
+        if let Some(at) = self.next_ping.filter(|&at| now >= at) {
+            let cfg = self.server.config();
+            self.next_ping = Some(at.max(now) + cfg.ping_interval.min(ROUTE_PING_INTERVAL));
+            if self.pings_out >= cfg.ping_max {
+                self.send_err("Stale Connection");
+                self.close(CloseReason::StaleConnection);
+            } else {
+                self.pings_out += 1;
+                self.push_log(LogLevel::Debug, "Router Ping Timer".to_string());
+                self.trace_line("->> [PING]");
+                self.queue(encode::ping);
+            }
+            self.flush();
+        }
+    }
+
+    /// Input: the socket ended (`ClientClosed`) or failed (`ReadError`).
+    pub fn handle_read_closed(&mut self, reason: CloseReason) {
+        self.close(reason);
+    }
+
+    /// Input: bytes read from the socket, appended to `buf`. Every whole op is processed.
+    pub fn handle_input(&mut self, buf: &mut BytesMut, now: Instant) {
+        self.last_now = now;
+        self.shared.counters.touch(self.shared.start, now);
+        if self.closed.is_some() {
+            buf.clear();
+            return;
+        }
+        loop {
+            match self.parser.next_op(buf) {
+                Ok(Some(op)) => self.process(op),
+                Ok(None) => break,
+                Err(e) => self.parse_error(&e),
+            }
+            if self.closed.is_some() {
+                buf.clear();
+                break;
+            }
+        }
+        self.delivery.end_routed_batch(&mut self.log);
+        self.flush();
+    }
+
+    /// Cleans up after the connection ended: removes the peer's interest, unregisters the
+    /// route, and queues a redial when the route is to be kept up. Idempotent.
+    pub fn finish(&mut self, now: Instant) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        self.last_now = self.last_now.max(now);
+        if self.closed.is_none() {
+            self.close(CloseReason::ClientClosed);
+        }
+        let reason = self.final_close_reason();
+        let table = self.server.routes().clone();
+        let mut redial = match &self.role {
+            Role::Solicited(d) => Some(d.clone()),
+            Role::Accepted => None,
+        };
+        let remote_name = self
+            .remote
+            .as_ref()
+            .map(|r| r.server_name.clone())
+            .unwrap_or_default();
+        if let Some(handle) = self.handle.take() {
+            let last = table.remove(&handle);
+            remove_all_remote(&handle);
+            if let Some(d) = handle.redial.lock().take() {
+                redial = Some(d);
+            }
+            if last {
+                self.server.cluster_changed();
+            }
+        }
+        if reason == CloseReason::DuplicateRoute || reason == CloseReason::RouteToSelf {
+            self.no_redial = true;
+        }
+        if let Some(d) = redial {
+            let retries = self
+                .server
+                .config()
+                .cluster
+                .as_ref()
+                .map_or(0, |c| c.connect_retries);
+            let again = if self.no_redial || self.server.is_shutting_down() {
+                None
+            } else if self.stage == Stage::Ready {
+                // A working route was lost: start counting attempts again.
+                let mut fresh = d.clone();
+                fresh.attempts = 0;
+                fresh.retry(self.last_now, retries.max(1))
+            } else {
+                d.clone().retry(self.last_now, retries)
+            };
+            match again {
+                Some(next) => table.requeue_dial(next),
+                None => table.dial_done(&d),
+            }
+        }
+        let text = if remote_name.is_empty() {
+            format!("Router connection closed: {reason}")
+        } else {
+            format!("Router connection closed: {reason} - Remote: {remote_name}")
+        };
+        self.push_log(LogLevel::Info, text);
+        self.delivery.finish(now);
+    }
+
+    fn process(&mut self, op: RouteOp) {
+        if self.trace {
+            self.trace_in(&op);
+        }
+        match op {
+            RouteOp::Info(info) => self.process_info(info),
+            RouteOp::Connect(c) => self.process_connect(c),
+            RouteOp::Ping => {
+                self.trace_line("->> [PONG]");
+                self.queue(encode::pong);
+            }
+            RouteOp::Pong => {
+                self.pings_out = 0;
+                if !std::mem::replace(&mut self.first_pong_seen, true) {
+                    self.after_first_pong();
+                }
+            }
+            RouteOp::Ok => {}
+            RouteOp::Err(text) => {
+                self.push_log(LogLevel::Error, format!("Router Error '{text}'"));
+                self.close(CloseReason::ProtocolViolation);
+            }
+            RouteOp::Sub {
+                account,
+                subject,
+                queue,
+            }
+            | RouteOp::LeafSub {
+                account,
+                subject,
+                queue,
+                ..
+            } => self.remote_sub(account, subject, queue),
+            RouteOp::Unsub {
+                account,
+                subject,
+                queue,
+            }
+            | RouteOp::LeafUnsub {
+                account,
+                subject,
+                queue,
+                ..
+            } => self.remote_unsub(account, subject, queue),
+            RouteOp::Msg {
+                account,
+                subject,
+                reply,
+                queues,
+                payload,
+            } => self.routed_msg(account, &subject, reply, queues, &[], &payload),
+            RouteOp::HMsg {
+                account,
+                subject,
+                reply,
+                queues,
+                headers,
+                payload,
+            }
+            | RouteOp::LMsg {
+                account,
+                subject,
+                reply,
+                queues,
+                headers,
+                payload,
+                ..
+            } => self.routed_msg(account, &subject, reply, queues, &headers, &payload),
+        }
+    }
+
+    fn cluster(&self) -> crate::config::ClusterConfig {
+        self.server.config().cluster.clone().unwrap_or_default()
+    }
+
+    /// Sends our CONNECT and INFO (and a PING) on a solicited connection.
+    fn send_connect(&mut self, cluster: &crate::config::ClusterConfig) {
+        let Role::Solicited(dial) = &self.role else {
+            return;
+        };
+        let connect = our_connect(
+            &self.server,
+            dial.url.user.as_deref(),
+            dial.url.password.as_deref(),
+        );
+        let info = our_info(&self.server, cluster, Some(&dial.slot), None);
+        self.queue(|buf| {
+            encode::connect(buf, &connect);
+            encode::info(buf, &info);
+            encode::ping(buf);
+        });
+        self.push_log(LogLevel::Debug, "Route connect msg sent".to_string());
+    }
+
+    fn process_connect(&mut self, c: Box<RouteConnect>) {
+        if self.stage != Stage::AwaitConnect {
+            return;
+        }
+        let cluster = self.cluster();
+        match check_connect(&self.server, &cluster, &c) {
+            Ok(()) => self.stage = Stage::AwaitInfo,
+            Err(refusal) => {
+                self.push_log(LogLevel::Error, refusal.log);
+                if let Some(text) = refusal.text {
+                    self.send_err(&text);
+                }
+                self.close(refusal.reason);
+            }
+        }
+    }
+
+    fn process_info(&mut self, info: Box<RouteInfo>) {
+        match self.stage {
+            Stage::AwaitConnect => {
+                // INFO before CONNECT: not a route peer.
+                self.close(CloseReason::ProtocolViolation);
+            }
+            Stage::AwaitInfo => self.handshake_info(info),
+            Stage::Ready => self.update_info(info),
+        }
+    }
+
+    /// The peer's first INFO: register the route.
+    fn handshake_info(&mut self, info: Box<RouteInfo>) {
+        if info.server_id == self.server.id() {
+            self.push_log(LogLevel::Debug, "Detected route to self, ignoring".to_string());
+            self.no_redial = true;
+            self.close(CloseReason::RouteToSelf);
+            return;
+        }
+        let cluster = self.cluster();
+        let slot = match &self.role {
+            Role::Solicited(d) => {
+                let slot = d.slot.clone();
+                if matches!(slot, RouteSlot::Pool(_)) {
+                    self.send_connect(&cluster);
+                }
+                let table = self.server.routes();
+                if info.cluster != table.cluster_name().0 {
+                    table.adopt_name(&info.cluster, info.cluster_dynamic);
+                }
+                slot
+            }
+            Role::Accepted => {
+                if info.route_account.is_empty() {
+                    RouteSlot::Pool(usize::try_from(info.route_pool_idx.max(0)).unwrap_or(0))
+                } else {
+                    RouteSlot::Pinned(info.route_account.clone())
+                }
+            }
+        };
+        let new = NewRoute {
+            rid: self.shared.cid,
+            shared: self.shared.clone(),
+            info: (*info).clone(),
+            slot: slot.clone(),
+            solicited: self.is_solicited(),
+            dial: match &self.role {
+                Role::Solicited(d) => Some(d.clone()),
+                Role::Accepted => None,
+            },
+            pinned_here: self.server.pinned_accounts(),
+        };
+        self.remote = Some(info);
+        match self.server.routes().register(new, self.server.id()) {
+            Registered::Duplicate => {
+                self.push_log(
+                    LogLevel::Debug,
+                    "Detected duplicate remote route, closing it".to_string(),
+                );
+                self.no_redial = true;
+                self.close(CloseReason::DuplicateRoute);
+            }
+            Registered::Added { handle, first } => {
+                self.stage = Stage::Ready;
+                let id = handle.remote_id.clone();
+                match &slot {
+                    RouteSlot::Pinned(a) => self.push_log(
+                        LogLevel::Debug,
+                        format!("Registering remote route {id:?} for account {a:?}"),
+                    ),
+                    RouteSlot::Pool(_) => self
+                        .push_log(LogLevel::Debug, format!("Registering remote route {id:?}")),
+                }
+                for account in self.server.accounts() {
+                    if handle.carries(&account.name) {
+                        account.dump_interest(&handle);
+                    }
+                }
+                self.push_log(LogLevel::Debug, "Sent local subscriptions to route".to_string());
+                if first {
+                    if !self.is_solicited() {
+                        self.gossip_new_peer(&handle);
+                    }
+                    self.server.cluster_changed();
+                }
+                self.handle = Some(handle);
+            }
+        }
+    }
+
+    /// After the first PONG on the first pooled connection, the rest of the pool is dialled.
+    fn after_first_pong(&mut self) {
+        let Role::Solicited(dial) = &self.role else {
+            return;
+        };
+        if dial.slot != RouteSlot::Pool(0) || self.stage != Stage::Ready {
+            return;
+        }
+        let ours = self.cluster().pool_size;
+        let theirs = self
+            .remote
+            .as_ref()
+            .map_or(0, |r| usize::try_from(r.route_pool_size.max(0)).unwrap_or(0));
+        let size = ours.max(theirs);
+        let table = self.server.routes();
+        for i in 1..size {
+            let mut d = RouteDial::new(dial.url.clone(), RouteSlot::Pool(i), dial.explicit);
+            d.attempts = 0;
+            table.queue_dial(d);
+        }
+    }
+
+    /// A later INFO: the peer's own update (client URLs) or gossip about another server.
+    fn update_info(&mut self, info: Box<RouteInfo>) {
+        let Some(handle) = self.handle.clone() else {
+            return;
+        };
+        if info.server_id == handle.remote_id {
+            let changed = {
+                let mut urls = handle.client_urls.lock();
+                let changed = *urls != info.connect_urls;
+                *urls = info.connect_urls.clone();
+                changed
+            };
+            if changed {
+                self.server.cluster_changed();
+            }
+            return;
+        }
+        if info.ip.is_empty() || info.server_id == self.server.id() {
+            return;
+        }
+        let table = self.server.routes();
+        if table.knows(&info.server_id) {
+            return;
+        }
+        let Ok(mut url) = RouteUrl::parse(&info.ip) else {
+            return;
+        };
+        // Implicit routes present our own credentials: those of our configured routes.
+        if let Some(creds) = self
+            .server
+            .config()
+            .cluster
+            .as_ref()
+            .and_then(|c| c.routes.iter().find(|r| r.user.is_some()).cloned())
+        {
+            url.user = creds.user;
+            url.password = creds.password;
+        } else if let Role::Solicited(d) = &self.role {
+            url.user = d.url.user.clone();
+            url.password = d.url.password.clone();
+        }
+        self.push_log(
+            LogLevel::Debug,
+            format!(
+                "Adding implicit route to {:?} ({})",
+                info.server_name,
+                url.redacted()
+            ),
+        );
+        self.server.dial_route_set(url, false);
+    }
+
+    /// Tells every other peer about a server that just joined by dialling us.
+    fn gossip_new_peer(&mut self, handle: &Arc<RouteHandle>) {
+        let Some(remote) = &self.remote else {
+            return;
+        };
+        let mut info = (**remote).clone();
+        let host = if info.host.contains(':') {
+            format!("[{}]", info.host)
+        } else {
+            info.host.clone()
+        };
+        info.ip = format!("nats-route://{}:{}/", host, info.port);
+        info.nonce.clear();
+        info.route_pool_idx = 0;
+        info.route_account.clear();
+        info.gossip_mode = 1;
+        let mut told: Vec<String> = Vec::new();
+        for h in self.server.routes().routes() {
+            if h.remote_id == handle.remote_id || told.contains(&h.remote_id) {
+                continue;
+            }
+            if h.slot != RouteSlot::Pool(0) && h.peer_pool_size > 0 {
+                continue;
+            }
+            told.push(h.remote_id.clone());
+            if h.shared.outbound.queue(None, |buf| encode::info_gossip(buf, &info))
+                == Queued::NeedsFlush
+            {
+                h.shared.outbound.flush();
+            }
+        }
+    }
+
+    /// The account an interest or message line is for.
+    fn account_of(&self, account: Option<Bytes>) -> Option<Arc<crate::Account>> {
+        let name = match account {
+            Some(a) => a,
+            None => self.parser.pinned_account()?.clone(),
+        };
+        let name = std::str::from_utf8(&name).ok()?;
+        self.server.account(name)
+    }
+
+    fn remote_sub(&mut self, account: Option<Bytes>, subject: Bytes, queue: Option<(Bytes, u32)>) {
+        let (Some(handle), Some(account)) = (self.handle.clone(), self.account_of(account)) else {
+            return;
+        };
+        if !self.server.route_may_send(&subject) {
+            return;
+        }
+        add_remote(&handle, &account, subject, queue);
+    }
+
+    fn remote_unsub(&mut self, account: Option<Bytes>, subject: Bytes, queue: Option<Bytes>) {
+        let (Some(handle), Some(account)) = (self.handle.clone(), self.account_of(account)) else {
+            return;
+        };
+        remove_remote(&handle, &account.name, &subject, queue.as_ref());
+    }
+
+    fn routed_msg(
+        &mut self,
+        account: Option<Bytes>,
+        subject: &[u8],
+        reply: Option<Bytes>,
+        queues: QueueNames,
+        hdr: &[u8],
+        payload: &[u8],
+    ) {
+        self.shared.counters.add_input(1, (hdr.len() + payload.len()) as u64);
+        if self.stage != Stage::Ready {
+            return;
+        }
+        let Some(account) = self.account_of(account) else {
+            return;
+        };
+        if !self.server.route_may_receive(subject) {
+            return;
+        }
+        let now = self.last_now;
+        self.delivery
+            .deliver_routed(&account, subject, reply.as_deref(), hdr, payload, queues, now);
+    }
+
+    fn parse_error(&mut self, e: &RouteParseError) {
+        self.push_log(LogLevel::Error, format!("Route Error {e}"));
+        if let Some(text) = e.wire_text() {
+            self.send_err(text);
+        }
+        self.close(CloseReason::ProtocolViolation);
+    }
+
+    fn send_err(&mut self, text: &str) {
+        self.trace_line(&format!("->> [-ERR '{text}']"));
+        self.queue(|buf| encode::err(buf, text));
+    }
+
+    fn queue(&mut self, write: impl FnOnce(&mut BytesMut)) {
+        let _ = self.shared.outbound.queue(None, write);
+    }
+
+    fn flush(&mut self) {
+        self.shared.outbound.flush();
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        if self.closed.is_none() {
+            self.closed = Some(reason);
+        }
+        self.shared.outbound.close(reason);
+    }
+
+    fn push_log(&mut self, level: LogLevel, text: String) {
+        if self.log.len() < 4096 {
+            self.log.push(LogEvent {
+                level,
+                text: format!("{}{text}", self.prefix),
+            });
+        }
+    }
+
+    fn trace_line(&mut self, line: &str) {
+        if self.trace {
+            self.push_log(LogLevel::Trace, line.to_string());
+        }
+    }
+
+    fn trace_in(&mut self, op: &RouteOp) {
+        let mut buf = BytesMut::new();
+        let (head_op, payload): (RouteOp, Option<Bytes>) = match op {
+            RouteOp::Msg { payload, .. }
+            | RouteOp::HMsg { payload, .. }
+            | RouteOp::LMsg { payload, .. } => (op.clone(), Some(payload.clone())),
+            RouteOp::Connect(c) => {
+                let mut c = c.clone();
+                if !c.pass.is_empty() {
+                    c.pass = "[REDACTED]".to_string();
+                }
+                (RouteOp::Connect(c), None)
+            }
+            other => (other.clone(), None),
+        };
+        encode::op(&mut buf, &head_op);
+        let text = String::from_utf8_lossy(&buf);
+        let head = text.split("\r\n").next().unwrap_or_default().trim_end().to_string();
+        self.trace_line(&format!("<<- [{head}]"));
+        if let Some(p) = payload {
+            let max = self.server.config().max_traced_msg_len;
+            let line = format!("<<- {}", payload_line(&p, max));
+            self.trace_line(&line);
+        }
+    }
+}
+
+impl Drop for RouteConn {
+    fn drop(&mut self) {
+        let now = self.last_now;
+        self.finish(now);
+    }
+}
