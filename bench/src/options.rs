@@ -17,6 +17,9 @@ Scenarios:
 
 Options:
   --server ADDR        server address host:port or nats://host:port [127.0.0.1:4222]
+  --sub-server ADDR    pubsub/fanout: subscribers connect here instead (another server
+                       of the same cluster); publishing starts once their interest
+                       crossed the route [--server]
   --msgs N             messages (requests for reqrep) [pub 2000000, pubsub 1000000,
                        fanout 300000, reqrep 20000]
   --size B             payload size in bytes [16]
@@ -88,6 +91,8 @@ pub struct Options {
     pub scenario: Scenario,
     /// `host:port` of the server.
     pub server: String,
+    /// `host:port` of the server subscribers use, when not `server`.
+    pub sub_server: Option<String>,
     /// Number of messages (or requests).
     pub msgs: u64,
     /// Payload size in bytes.
@@ -122,6 +127,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
     let mut args = args.into_iter();
     let mut scenario = None;
     let mut server = "127.0.0.1:4222".to_string();
+    let mut sub_server = None;
     let (mut msgs, mut size, mut subs, mut pubs) = (None, 16usize, 5usize, 1usize);
     let (mut window_bytes, mut warmup, mut pid, mut stall_secs) = (8u64 << 20, 500u64, None, 10u64);
     let mut subject = "bench.s".to_string();
@@ -134,6 +140,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "--server" => server = value()?.trim_start_matches("nats://").to_string(),
+            "--sub-server" => sub_server = Some(value()?.trim_start_matches("nats://").to_string()),
             "--msgs" => msgs = Some(number(&arg, &value()?)?),
             "--size" => size = number(&arg, &value()?)?,
             "--subs" => subs = number(&arg, &value()?)?,
@@ -162,6 +169,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command> {
     Ok(Command::Run(Options {
         scenario,
         server,
+        sub_server,
         msgs: msgs.unwrap_or_else(|| scenario.default_msgs()),
         size,
         subs,
@@ -201,6 +209,11 @@ mod tests {
             panic!()
         };
         assert_eq!((o.server.as_str(), o.msgs), ("h:1", 7));
+        assert_eq!(o.sub_server, None);
+        let Command::Run(o) = run(&["fanout", "--sub-server", "nats://h:2"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.sub_server.as_deref(), Some("h:2"));
     }
 
     #[test]

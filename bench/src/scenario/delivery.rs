@@ -53,8 +53,20 @@ impl Delivery {
 pub fn run(o: &Options, subs: usize) -> Result<Delivery> {
     let mut progress = Vec::with_capacity(subs);
     let mut counters = Vec::with_capacity(subs);
+    let sub_server = o.sub_server.as_deref().unwrap_or(&o.server);
+    let mut subscribed = Vec::with_capacity(subs);
     for _ in 0..subs {
-        let conn = subscriber::subscribe(&o.server, &o.subject, 1, CONNECT_WAIT)?;
+        subscribed.push(subscriber::subscribe(
+            sub_server,
+            &o.subject,
+            1,
+            CONNECT_WAIT,
+        )?);
+    }
+    if sub_server != o.server {
+        super::route_interest::wait(&o.server, sub_server, o.stall)?;
+    }
+    for conn in subscribed {
         let p = Arc::new(SubProgress::default());
         counters.push(subscriber::spawn_counter(conn, o.msgs, p.clone(), o.stall));
         progress.push(p);

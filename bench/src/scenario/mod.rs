@@ -5,6 +5,7 @@ mod fanout;
 mod publish;
 mod pubsub;
 mod reqrep;
+mod route_interest;
 mod rss;
 
 use std::time::Duration;
