@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
+use proto::route::QueueNames;
 use proto::{encode, ClientOp, ClientParser, ConnectInfo, ParseError, ParserLimits};
+use smallvec::SmallVec;
 
 use crate::account::{Account, SYSTEM_ACCOUNT};
 use crate::auth::{Permissions, ResponseRules};
@@ -132,8 +134,20 @@ impl ClientShared {
             out_bytes: out.bytes,
             pending_bytes: self.outbound.pending_bytes(),
             subscriptions: c.subscriptions.load(Relaxed),
+            rtt: std::time::Duration::from_nanos(c.rtt_nanos.load(Relaxed)),
         }
     }
+}
+
+/// How a new [`Client`] starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admission {
+    /// A client let in: it gets INFO.
+    Admitted,
+    /// A client refused (limit, shutdown): INFO, the error, close.
+    Refused,
+    /// The delivery side of a route: nothing is sent.
+    Route,
 }
 
 /// Options the client chose in CONNECT.
@@ -166,6 +180,8 @@ struct Keepalive {
     pings_out: u32,
     active_since_ping: bool,
     first_ping_sent: bool,
+    /// When the server last sent a PING: the next PONG measures the round-trip time from it.
+    rtt_start: Option<Instant>,
 }
 
 /// Per-connection protocol state machine. See the crate docs for the call order.
@@ -208,6 +224,11 @@ pub struct Client {
     /// Size widths of the message being delivered, when the publisher wrote its sizes with
     /// leading zeros (the reference echoes them).
     echo_widths: [u8; 2],
+    /// While delivering a message that came from a route: the queue groups the peer named
+    /// (local delivery only).
+    routed: Option<QueueNames>,
+    /// Reused buffer for the queue names of an `RMSG`.
+    queue_scratch: BytesMut,
 }
 
 /// Authentication progress and the permissions of the identity the client runs as.
@@ -236,7 +257,7 @@ impl Client {
     pub(crate) fn new(
         server: Arc<Server>,
         shared: Arc<ClientShared>,
-        admitted: bool,
+        admitted: Admission,
         rng: u64,
         now: Instant,
     ) -> Client {
@@ -268,6 +289,7 @@ impl Client {
                 pings_out: 0,
                 active_since_ping: false,
                 first_ping_sent: false,
+                rtt_start: None,
             },
             closed: None,
             finished: false,
@@ -284,14 +306,19 @@ impl Client {
             account: server.global_account().clone(),
             echo_widths: [0, 0],
             forward_depth: 0,
+            routed: None,
+            queue_scratch: BytesMut::new(),
             server,
             shared,
         };
         client.auth.pending = auth_required;
         client.auth.deadline = auth_deadline;
         client.auth.nonce = nonce;
+        if admitted == Admission::Route {
+            return client;
+        }
         client.send_info();
-        if !admitted {
+        if admitted == Admission::Refused {
             let reason = if client.server.is_shutting_down() || client.server.is_lame_duck() {
                 CloseReason::ServerShutdown
             } else {
@@ -302,6 +329,63 @@ impl Client {
         }
         client.flush_touched();
         client
+    }
+
+    /// The delivery side of a route connection: delivers messages that came from a peer to
+    /// local subscribers (no INFO, no keepalive, not in the client registry).
+    pub(crate) fn for_route(
+        server: Arc<Server>,
+        shared: Arc<ClientShared>,
+        rng: u64,
+        now: Instant,
+    ) -> Client {
+        let mut client = Client::new(server, shared, Admission::Route, rng, now);
+        client.connected = true;
+        client.keepalive.next_ping = None;
+        client.auth.pending = false;
+        client.auth.deadline = None;
+        client.opts = ClientOptions {
+            verbose: false,
+            pedantic: false,
+            echo: true,
+            headers: true,
+            no_responders: false,
+        };
+        client
+    }
+
+    /// Delivers a message a peer routed to us, in `account`, to local subscribers only
+    /// (queue groups only when named in `queues`). Returns whether anyone got it.
+    pub(crate) fn deliver_routed(
+        &mut self,
+        account: &Arc<Account>,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        hdr: &[u8],
+        payload: &[u8],
+        queues: QueueNames,
+        now: Instant,
+    ) -> bool {
+        self.last_now = now;
+        if !Arc::ptr_eq(&self.account, account) {
+            self.cache.report_hits(&self.account.sublist);
+            self.account = account.clone();
+        }
+        self.in_msgs += 1;
+        self.in_bytes += (hdr.len() + payload.len()) as u64;
+        self.routed = Some(queues);
+        self.echo_widths = [0, 0];
+        let result = self.cache.get(&self.account.sublist, subject);
+        let delivered = self.deliver_result(&result, subject, reply, hdr, payload);
+        self.routed = None;
+        delivered
+    }
+
+    /// Ends a batch of routed deliveries: wakes the writers, publishes counters, and hands
+    /// over the log lines recorded.
+    pub(crate) fn end_routed_batch(&mut self, log: &mut Vec<LogEvent>) {
+        self.end_batch();
+        log.extend(self.log.drain(..));
     }
 
     /// Connection id.
@@ -449,7 +533,7 @@ impl Client {
         if ka.pings_out >= ping_max {
             self.send_err(ProtocolError::StaleConnection.wire_text());
             self.close(CloseReason::StaleConnection);
-        } else if ka.active_since_ping && ka.first_ping_sent {
+        } else if ka.active_since_ping && ka.first_ping_sent && !rtt_stale(ka.rtt_start, now) {
             // The client sent data since the last tick: it is alive, no PING needed.
             ka.active_since_ping = false;
             ka.pings_out = 0;
@@ -457,6 +541,7 @@ impl Client {
             ka.pings_out += 1;
             ka.active_since_ping = false;
             ka.first_ping_sent = true;
+            ka.rtt_start = Some(now);
             self.trace_out("PING");
             self.queue_own(encode::ping);
         }
@@ -490,14 +575,16 @@ impl Client {
         if self.closed.is_none() {
             self.close(CloseReason::ClientClosed);
         }
-        for (_, sub) in std::mem::take(&mut self.subs) {
-            self.retire(&sub);
+        let subs = std::mem::take(&mut self.subs);
+        let held = subs.values().map(|s| closed_sub(s)).collect();
+        for sub in subs.values() {
+            self.retire(sub);
         }
         self.cache.report_hits(&self.account.sublist);
         let reason = self.final_close_reason();
         let closed = self
             .server
-            .remove_client(self.shared.cid, self.last_now, reason);
+            .remove_client(self.shared.cid, self.last_now, reason, held);
         if let (Some(closed), true) = (closed, self.connected) {
             if self.server.has_system_handler() {
                 self.server.dispatch_system(SystemEvent::ClientDisconnect {
@@ -552,6 +639,9 @@ impl Client {
             }
             ClientOp::Pong => {
                 self.keepalive.pings_out = 0;
+                if let Some(sent) = self.keepalive.rtt_start {
+                    self.set_rtt(sent);
+                }
             }
             ClientOp::Connect(info) => self.process_connect(info),
         }
@@ -606,6 +696,9 @@ impl Client {
         };
         let first_connect = !self.connected;
         self.connected = true;
+        // As the reference: a first estimate of the round-trip time is the time from accept
+        // (when INFO went out) to CONNECT.
+        self.set_rtt(self.shared.start);
         // Clients that speak protocol 1 get an updated INFO once connected: like the
         // reference, right after the PONG that answers their first PING.
         self.info_after_pong = info.protocol >= 1;
@@ -686,7 +779,11 @@ impl Client {
         self.deliver_result(&result, subject, reply, hdr, payload)
     }
 
-    /// Delivers one message to the subscriptions of a match result.
+    /// Delivers one message to the subscriptions of a match result: local subscribers get a
+    /// `MSG`, and every route with matching interest gets one `RMSG` naming the queue groups
+    /// it must serve. A queue group is served by a local member when it has one, else by
+    /// one route chosen by weight. A message that came from a route only reaches local
+    /// subscribers (and the queue groups the peer named): it is never sent to another route.
     fn deliver_result(
         &mut self,
         result: &MatchResult<SubRef>,
@@ -696,7 +793,15 @@ impl Client {
         payload: &[u8],
     ) -> bool {
         let mut delivered = false;
+        let mut routes: SmallVec<[RouteSend; 4]> = SmallVec::new();
+        let from_route = self.routed.is_some();
         for sub in &result.plain {
+            if sub.remote.is_some() {
+                if !from_route && !sub.is_closed() {
+                    route_send(&mut routes, sub, None);
+                }
+                continue;
+            }
             if !self.opts.echo && Arc::ptr_eq(&sub.client, &self.shared) {
                 continue;
             }
@@ -707,19 +812,79 @@ impl Client {
             if n == 0 {
                 continue;
             }
+            if let Some(named) = &self.routed {
+                if !named.iter().any(|q| q == group.name) {
+                    continue;
+                }
+            }
             let start = (self.next_random() % n as u64) as usize;
+            let mut served = false;
+            let mut remote_weight = 0u64;
             for i in 0..n {
                 let sub = &group.members[(start + i) % n];
+                if sub.remote.is_some() {
+                    if !sub.is_closed() {
+                        remote_weight += u64::from(sub.weight());
+                    }
+                    continue;
+                }
                 if !self.opts.echo && Arc::ptr_eq(&sub.client, &self.shared) {
                     continue;
                 }
                 if self.deliver_to(sub, subject, reply, hdr, payload) {
-                    delivered = true;
+                    served = true;
                     break;
                 }
             }
+            if served {
+                delivered = true;
+            } else if !from_route && remote_weight > 0 {
+                let mut pick = self.next_random() % remote_weight;
+                for sub in group.members.iter().filter(|s| s.remote.is_some() && !s.is_closed()) {
+                    let w = u64::from(sub.weight());
+                    if pick < w {
+                        route_send(&mut routes, sub, Some(&group.name));
+                        break;
+                    }
+                    pick -= w;
+                }
+            }
+        }
+        for send in &routes {
+            delivered |= self.send_to_route(send, subject, reply, hdr, payload);
         }
         delivered
+    }
+
+    /// Queues one `RMSG`/`HMSG` on a route connection.
+    fn send_to_route(
+        &mut self,
+        send: &RouteSend,
+        subject: &[u8],
+        reply: Option<&[u8]>,
+        hdr: &[u8],
+        payload: &[u8],
+    ) -> bool {
+        let sub = &send.sub;
+        let account = (!sub.remote.is_some_and(|r| r.pinned)).then_some(sub.account.name.as_bytes());
+        let scratch = &mut self.queue_scratch;
+        scratch.clear();
+        for q in &send.queues {
+            if !scratch.is_empty() {
+                scratch.extend_from_slice(b" ");
+            }
+            scratch.extend_from_slice(q);
+        }
+        let queues = &scratch[..];
+        let size = hdr.len() + payload.len();
+        let queued = sub.client.outbound.queue(Some(size), |buf| {
+            if hdr.is_empty() {
+                proto::route::encode::rmsg(buf, account, subject, reply, queues, payload);
+            } else {
+                proto::route::encode::hmsg(buf, account, subject, reply, queues, hdr, payload);
+            }
+        });
+        self.after_queue(&sub.client, queued)
     }
 
     /// Queues one message for one subscription; false if it was not delivered.
@@ -903,12 +1068,7 @@ impl Client {
             self.auth.permissions.clone(),
             self.account.clone(),
         )));
-        if self
-            .account
-            .sublist
-            .insert(&sub.subject, sub.queue.as_deref(), sub.clone())
-            .is_err()
-        {
+        if self.account.insert_sub(&sub).is_err() {
             self.send_err(ProtocolError::InvalidSubject.wire_text());
             return;
         }
@@ -985,6 +1145,14 @@ impl Client {
         retire(sub);
     }
 
+    /// Records the round-trip time from `since` to now (at least 1 ns, as the reference).
+    fn set_rtt(&self, since: Instant) {
+        let rtt = self.last_now.saturating_duration_since(since);
+        self.shared
+            .counters
+            .set_rtt(rtt.max(std::time::Duration::from_nanos(1)));
+    }
+
     fn parse_error(&mut self, e: &ParseError) {
         if *e == ParseError::HmsgFromClient {
             // The reference reads it as an empty message to nowhere and acknowledges it.
@@ -1009,6 +1177,7 @@ impl Client {
         info.client_ip = Some(self.shared.peer.ip().to_string());
         info.connect_info = true;
         info.remote_account = Some(self.account.name.clone());
+        info.connect_urls = self.server.cluster_client_urls();
         self.queue_own(|buf| encode::info(buf, &info));
     }
 
@@ -1019,6 +1188,7 @@ impl Client {
         info.client_ip = Some(self.shared.peer.ip().to_string());
         info.auth_required = self.server.config().auth.is_required();
         info.nonce = self.auth.nonce.clone();
+        info.connect_urls = self.server.cluster_client_urls();
         self.queue_own(|buf| encode::info(buf, &info));
     }
 
@@ -1258,16 +1428,64 @@ impl Drop for Client {
     }
 }
 
+/// One route a message goes to, with the queue groups it must serve there.
+struct RouteSend {
+    /// A subscription of the route (its client is the route connection).
+    sub: SubRef,
+    /// Queue groups the peer serves for this message.
+    queues: SmallVec<[Bytes; 2]>,
+}
+
+/// Adds `sub`'s route to the routes a message goes to (once per route connection).
+fn route_send(routes: &mut SmallVec<[RouteSend; 4]>, sub: &SubRef, queue: Option<&Bytes>) {
+    let send = match routes
+        .iter_mut()
+        .position(|r| Arc::ptr_eq(&r.sub.client, &sub.client))
+    {
+        Some(i) => &mut routes[i],
+        None => {
+            routes.push(RouteSend {
+                sub: sub.clone(),
+                queues: SmallVec::new(),
+            });
+            let last = routes.len() - 1;
+            &mut routes[last]
+        }
+    };
+    if let Some(q) = queue {
+        send.queues.push(q.clone());
+    }
+}
+
 /// Most imports one message may cross (stops import cycles).
 const MAX_FORWARD_DEPTH: u8 = 8;
 
 /// Removes a subscription from the index once, whoever gets there first (its owner
 /// unsubscribing or closing, or a publisher delivering its last allowed message).
+/// How often the round-trip time is re-measured even when the client keeps sending data (the
+/// keepalive PING is not skipped for activity once the last measurement is older).
+const RTT_MEASUREMENT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Whether the last round-trip measurement (the PING sent at `start`) is due again.
+fn rtt_stale(start: Option<Instant>, now: Instant) -> bool {
+    start.is_none_or(|s| now.saturating_duration_since(s) > RTT_MEASUREMENT_INTERVAL)
+}
+
+/// What monitoring keeps of a subscription of a closed connection.
+fn closed_sub(sub: &SubRef) -> crate::client_info::ClosedSub {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    crate::client_info::ClosedSub {
+        account: sub.account.name.clone(),
+        subject: text(&sub.subject),
+        queue: sub.queue.as_deref().map(text),
+        sid: text(&sub.sid),
+        msgs: sub.delivered(),
+    }
+}
+
 pub(crate) fn retire(sub: &SubRef) {
     if sub.mark_closed() {
-        sub.account
-            .sublist
-            .remove(&sub.subject, sub.queue.as_deref(), sub);
+        sub.account.remove_sub(sub);
         sub.client
             .counters
             .subscriptions

@@ -21,12 +21,20 @@ pub struct ClientCounters {
     pub last_activity_nanos: AtomicU64,
     /// Live subscriptions.
     pub subscriptions: AtomicU64,
+    /// Latest round-trip time in nanoseconds (0: not measured yet). Written on CONNECT and
+    /// on each PONG, never on the message path.
+    pub rtt_nanos: AtomicU64,
 }
 
 impl ClientCounters {
     pub(crate) fn add_input(&self, msgs: u64, bytes: u64) {
         self.in_msgs.fetch_add(msgs, Ordering::Relaxed);
         self.in_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_rtt(&self, rtt: Duration) {
+        let nanos = u64::try_from(rtt.as_nanos()).unwrap_or(u64::MAX);
+        self.rtt_nanos.store(nanos, Ordering::Relaxed);
     }
 
     pub(crate) fn touch(&self, start: Instant, now: Instant) {
@@ -61,6 +69,23 @@ pub struct ClientSnapshot {
     pub pending_bytes: usize,
     /// Live subscriptions.
     pub subscriptions: u64,
+    /// Latest round-trip time (zero: not measured yet).
+    pub rtt: Duration,
+}
+
+/// A subscription a closed connection held when it ended (`/connz?state=closed&subs=1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosedSub {
+    /// Account whose index held it.
+    pub account: String,
+    /// Subject filter.
+    pub subject: String,
+    /// Queue group.
+    pub queue: Option<String>,
+    /// Subscription id.
+    pub sid: String,
+    /// Messages delivered to it.
+    pub msgs: u64,
 }
 
 /// A connection that has ended, kept for `/connz?state=closed`.
@@ -72,6 +97,8 @@ pub struct ClosedClient {
     pub stop: Instant,
     /// Why it ended.
     pub reason: CloseReason,
+    /// The subscriptions it held when it ended.
+    pub subs: Vec<ClosedSub>,
 }
 
 /// The connection's CONNECT options as monitoring reads them.

@@ -14,6 +14,7 @@ use crate::account::{Account, AccountConfig, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
 use crate::client::{Client, ClientShared};
 use crate::client_info::ClosedClient;
 use crate::import::{authorize, ExportKind, SubjectMapping};
+use crate::route::{RouteConn, RouteDial, RouteSlot, RouteStart, RouteTable, RouteUrl};
 use crate::sublist::SharedSublist;
 use crate::subscription::{ImportRoute, Subscription};
 use crate::system::{SystemEvent, SystemHandler};
@@ -82,6 +83,8 @@ pub struct Server {
     /// Counters.
     pub stats: ServerStats,
     start: Instant,
+    /// Routes to the other servers of the cluster.
+    routes: Arc<RouteTable>,
 }
 
 /// Encodes `raw` as an NKEY-style public key with the given type prefix byte.
@@ -142,7 +145,7 @@ fn install_imports(configs: &[AccountConfig], accounts: &HashMap<String, Arc<Acc
                 bytes::Bytes::from(subject),
                 route,
             )));
-            if home.sublist.insert(&sub.subject, None, sub.clone()).is_ok() {
+            if home.insert_sub(&sub).is_ok() {
                 home.internal
                     .counters
                     .subscriptions
@@ -241,8 +244,24 @@ impl Server {
                 .entry(a.name.clone())
                 .or_insert_with(|| Account::new(a.name.clone(), now));
         }
+        let routes = Arc::new(RouteTable::default());
+        if let Some(cluster) = &config.cluster {
+            match &cluster.name {
+                Some(name) => routes.set_name(name.clone(), false),
+                None => routes.set_name(base62(seed.rng.rotate_left(29) ^ 0x5bd1_e995, 22), true),
+            }
+        }
+        let import = config
+            .cluster
+            .as_ref()
+            .and_then(|c| c.permissions.as_ref())
+            .and_then(|p| p.import.clone());
+        for a in accounts.values() {
+            a.attach_routes(&routes, import.clone());
+        }
         install_imports(&config.accounts, &accounts);
         Arc::new(Server {
+            routes,
             live: RwLock::new(Live {
                 config: Arc::new(config),
                 info: Arc::new(info),
@@ -298,11 +317,7 @@ impl Server {
             route,
         )));
         sub.set_max(1);
-        if exporter
-            .sublist
-            .insert(&sub.subject, None, sub.clone())
-            .is_ok()
-        {
+        if exporter.insert_sub(&sub).is_ok() {
             exporter
                 .internal
                 .counters
@@ -364,7 +379,16 @@ impl Server {
             for a in &new.accounts {
                 accounts
                     .entry(a.name.clone())
-                    .or_insert_with(|| Account::new(a.name.clone(), self.start));
+                    .or_insert_with(|| {
+                        let account = Account::new(a.name.clone(), self.start);
+                        let import = old
+                            .cluster
+                            .as_ref()
+                            .and_then(|c| c.permissions.as_ref())
+                            .and_then(|p| p.import.clone());
+                        account.attach_routes(&self.routes, import);
+                        account
+                    });
             }
         }
         let info = info_for(&new, &self.server_id, &self.server_name);
@@ -492,7 +516,173 @@ impl Server {
             self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
         }
         let rng = self.rng_seed ^ cid.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        Client::new(self.clone(), shared, admitted, rng, now)
+        let admission = if admitted {
+            crate::client::Admission::Admitted
+        } else {
+            crate::client::Admission::Refused
+        };
+        Client::new(self.clone(), shared, admission, rng, now)
+    }
+
+    /// The cluster's routes (registered connections, dial queue, cluster name).
+    pub fn routes(&self) -> &Arc<RouteTable> {
+        &self.routes
+    }
+
+    /// Accounts with a dedicated route connection: the configured ones and `$SYS` (when
+    /// pooling is on).
+    pub fn pinned_accounts(&self) -> Vec<String> {
+        let config = self.config();
+        let Some(cluster) = config.cluster.as_ref() else {
+            return Vec::new();
+        };
+        if cluster.pool_size == 0 {
+            return Vec::new();
+        }
+        let mut out = cluster.pinned_accounts.clone();
+        if !out.iter().any(|a| a == SYSTEM_ACCOUNT) {
+            out.push(SYSTEM_ACCOUNT.to_string());
+        }
+        out
+    }
+
+    /// Starts clustering once the runtime bound the cluster listener: remembers its address
+    /// and our client URLs, and queues a dial of every configured route.
+    pub fn start_routes(&self, start: RouteStart) {
+        self.routes.set_start(start);
+        let routes = self
+            .config()
+            .cluster
+            .as_ref()
+            .map(|c| c.routes.clone())
+            .unwrap_or_default();
+        for url in routes {
+            self.dial_route_set(url, true);
+        }
+    }
+
+    /// Queues the dials of a peer's first pooled connection and its dedicated accounts (the
+    /// rest of the pool follows the first PONG).
+    pub(crate) fn dial_route_set(&self, url: RouteUrl, explicit: bool) {
+        self.routes
+            .queue_dial(RouteDial::new(url.clone(), RouteSlot::Pool(0), explicit));
+        for account in self.pinned_accounts() {
+            self.routes.queue_dial(RouteDial::new(
+                url.clone(),
+                RouteSlot::Pinned(account),
+                explicit,
+            ));
+        }
+    }
+
+    /// Takes the routes to dial now or later (each says when), or registers `waker` to be
+    /// woken when one is queued. The runtime dials each and calls
+    /// [`Server::solicit_route`] or [`Server::route_dial_failed`].
+    pub fn poll_route_dials(&self, waker: &std::task::Waker) -> Vec<RouteDial> {
+        self.routes.poll_dials(waker)
+    }
+
+    /// A dial could not connect at `now`: it is queued again after the retry delay, or
+    /// dropped when it ran out of attempts.
+    pub fn route_dial_failed(&self, dial: RouteDial, now: Instant) {
+        let retries = self.config().cluster.as_ref().map_or(0, |c| c.connect_retries);
+        match dial.clone().retry(now, retries) {
+            Some(next) if !self.is_shutting_down() => self.routes.requeue_dial(next),
+            _ => self.routes.dial_done(&dial),
+        }
+    }
+
+    /// A route connection the peer at `peer` opened to our cluster port, at `now`. Its
+    /// outbound queue already holds our INFO.
+    pub fn accept_route(self: &Arc<Self>, peer: SocketAddr, now: Instant) -> RouteConn {
+        self.new_route(None, peer, now)
+    }
+
+    /// A route connection we dialled for `dial`, connected to `peer` at `now`.
+    pub fn solicit_route(self: &Arc<Self>, dial: RouteDial, peer: SocketAddr, now: Instant) -> RouteConn {
+        self.new_route(Some(dial), peer, now)
+    }
+
+    fn new_route(self: &Arc<Self>, dial: Option<RouteDial>, peer: SocketAddr, now: Instant) -> RouteConn {
+        let rid = self.next_cid.fetch_add(1, Ordering::Relaxed);
+        let config = self.config();
+        let shared = Arc::new(ClientShared::new(rid, peer, now, config.max_pending));
+        let rng = self.rng_seed ^ rid.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let conn = RouteConn::new(self.clone(), shared, dial, rng, now);
+        if self.is_shutting_down() {
+            conn.shared().outbound.close(CloseReason::ServerShutdown);
+        }
+        conn
+    }
+
+    /// The client URLs of the cluster for INFO `connect_urls` (ours and every peer's),
+    /// empty without a cluster or with `no_advertise`.
+    pub fn cluster_client_urls(&self) -> Vec<String> {
+        let config = self.config();
+        let Some(cluster) = config.cluster.as_ref() else {
+            return Vec::new();
+        };
+        if cluster.no_advertise || self.routes.is_empty() {
+            return Vec::new();
+        }
+        let mut urls = self.routes.start_info().map(|s| s.client_urls).unwrap_or_default();
+        for u in self.routes.peer_client_urls() {
+            if !urls.contains(&u) {
+                urls.push(u);
+            }
+        }
+        urls
+    }
+
+    /// A peer joined or left, or changed its client URLs: clients that understand
+    /// asynchronous INFO get the new `connect_urls`.
+    pub(crate) fn cluster_changed(&self) {
+        if self.config().cluster.as_ref().is_some_and(|c| c.no_advertise) {
+            return;
+        }
+        let mut template = (*self.info()).clone();
+        template.connect_urls = self.cluster_client_urls();
+        for c in self.clients() {
+            if !c.connect.get().is_some_and(|ci| ci.protocol >= 1) {
+                continue;
+            }
+            let mut info = template.clone();
+            info.client_id = Some(c.cid);
+            info.client_ip = Some(c.peer.ip().to_string());
+            if c.outbound.queue(None, |buf| proto::encode::info(buf, &info))
+                == crate::outbound::Queued::NeedsFlush
+            {
+                c.outbound.flush();
+            }
+        }
+    }
+
+    /// Whether a peer may subscribe to `subject` through a route (the cluster's `export`).
+    pub(crate) fn route_may_send(&self, subject: &[u8]) -> bool {
+        self.route_rules(|p| p.export.as_ref(), subject)
+    }
+
+    /// Whether a message on `subject` from a route is accepted (the cluster's `import`).
+    pub(crate) fn route_may_receive(&self, subject: &[u8]) -> bool {
+        self.route_rules(|p| p.import.as_ref(), subject)
+    }
+
+    fn route_rules(
+        &self,
+        pick: impl Fn(&crate::config::RoutePermissions) -> Option<&crate::auth::SubjectRules>,
+        subject: &[u8],
+    ) -> bool {
+        let config = self.config();
+        let rules = config
+            .cluster
+            .as_ref()
+            .and_then(|c| c.permissions.as_ref())
+            .and_then(|p| pick(p));
+        match rules {
+            None => true,
+            Some(r) if crate::subject::is_literal(subject) => r.allows_publish(subject),
+            Some(r) => r.allows_subscribe(subject, None),
+        }
     }
 
     /// Installs the receiver of the system account's events (requests, advisories).
@@ -525,7 +715,7 @@ impl Server {
         let result = account.sublist.matches(subject);
         let mut delivered = 0;
         let mut deliver = |sub: &SubRef| {
-            if sub.import.is_some() {
+            if sub.import.is_some() || sub.remote.is_some() {
                 return false;
             }
             match sub.claim() {
@@ -567,22 +757,27 @@ impl Server {
     }
 
     /// Removes a client from the registry and remembers it among the closed connections
-    /// (called by [`Client`] when it finishes). Returns the record it kept.
+    /// (called by [`Client`] when it finishes, with the subscriptions it held). Returns the
+    /// record it kept.
     pub(crate) fn remove_client(
         &self,
         cid: u64,
         now: Instant,
         reason: CloseReason,
+        subs: Vec<crate::client_info::ClosedSub>,
     ) -> Option<ClosedClient> {
         let max_closed = self.config().max_closed_clients;
         // The registry stays locked until the record is kept, so nobody sees the client gone
         // from both (lock order: clients, then closed).
         let mut clients = self.clients.lock();
         let shared = clients.remove(&cid)?;
+        let mut snapshot = shared.snapshot();
+        snapshot.subscriptions = subs.len() as u64;
         let closed = ClosedClient {
-            snapshot: shared.snapshot(),
+            snapshot,
             stop: now,
             reason,
+            subs,
         };
         let mut ring = self.closed.lock();
         if max_closed > 0 {
@@ -648,6 +843,9 @@ impl Server {
         self.shutting_down.store(true, Ordering::Release);
         for c in self.clients() {
             c.outbound.close(crate::CloseReason::ServerShutdown);
+        }
+        for r in self.routes.routes() {
+            r.shared.outbound.close(crate::CloseReason::ServerShutdown);
         }
     }
 }

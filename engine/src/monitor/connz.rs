@@ -2,12 +2,12 @@
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use super::subs::{all_subscriptions, SubView};
-use super::time::{go_duration, rfc3339, uptime};
+use super::time::{rfc3339, rtt, uptime};
 use super::{Context, MonitorError, DEFAULT_LIST_SIZE, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
 use crate::client_info::{ClientSnapshot, ClosedClient};
 use crate::server::Server;
@@ -131,7 +131,7 @@ pub struct SubDetail {
 
 impl SubDetail {
     pub(crate) fn from_view(v: SubView, with_account: bool) -> SubDetail {
-        let account = with_account.then(|| GLOBAL_ACCOUNT.to_string());
+        let account = with_account.then_some(v.account);
         SubDetail {
             account_tag: account.clone(),
             account,
@@ -212,6 +212,9 @@ struct Entry {
     start: Instant,
     last: Instant,
     stop: Option<Instant>,
+    rtt: Duration,
+    /// The subscriptions of a closed connection, kept from when it ended.
+    closed_subs: Option<Vec<SubView>>,
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
@@ -231,7 +234,7 @@ fn fill(snap: &ClientSnapshot, ctx: &Context, end: Instant, auth: bool) -> ConnI
         last_activity: ctx.clock.rfc3339(snap.last_activity),
         stop: None,
         reason: None,
-        rtt: go_duration(std::time::Duration::ZERO),
+        rtt: rtt(snap.rtt),
         uptime: uptime(end.saturating_duration_since(snap.start)),
         idle: uptime(end.saturating_duration_since(snap.last_activity)),
         pending_bytes: snap.pending_bytes,
@@ -257,11 +260,14 @@ fn closed_entry(cc: &ClosedClient, ctx: &Context, auth: bool) -> Entry {
     info.reason = Some(cc.reason.as_str().to_string());
     // The reference shows no account tag for closed connections of the global account.
     let _ = auth;
+    let cid = cc.snapshot.cid;
     Entry {
         info,
         start: cc.snapshot.start,
         last: cc.snapshot.last_activity,
         stop: Some(cc.stop),
+        rtt: cc.snapshot.rtt,
+        closed_subs: Some(cc.subs.iter().map(|s| SubView::closed(cid, s)).collect()),
     }
 }
 
@@ -289,8 +295,7 @@ fn sort_entries(entries: &mut [Entry], sort: SortOpt, now: Instant) {
         SortOpt::Reason => entries.sort_by(|a, b| {
             (a.info.reason.as_deref(), a.info.cid).cmp(&(b.info.reason.as_deref(), b.info.cid))
         }),
-        // No round-trip times are measured: every rtt is equal.
-        SortOpt::Rtt => entries.sort_by_key(cid),
+        SortOpt::Rtt => entries.sort_by_key(|e| (Reverse(e.rtt), cid(e))),
     }
 }
 
@@ -362,6 +367,8 @@ pub fn connz(server: &Server, opts: &ConnzOptions, ctx: &Context) -> Result<Conn
                 start: snap.start,
                 last: snap.last_activity,
                 stop: None,
+                rtt: snap.rtt,
+                closed_subs: None,
             });
         }
     }
@@ -400,20 +407,32 @@ pub fn connz(server: &Server, opts: &ConnzOptions, ctx: &Context) -> Result<Conn
     })
 }
 
-/// Adds the subscription lists of open connections.
+/// Adds the subscription lists: from the index for open connections, from what closed ones
+/// held when they ended (the reference shows those with their account).
 fn attach_subs(server: &Server, entries: &mut [Entry], detail: bool) {
     let mut by_cid: HashMap<u64, Vec<SubView>> = HashMap::new();
-    for s in all_subscriptions(server) {
-        by_cid.entry(s.cid).or_default().push(s);
+    if entries.iter().any(|e| e.stop.is_none()) {
+        for s in all_subscriptions(server) {
+            by_cid.entry(s.cid).or_default().push(s);
+        }
     }
-    for e in entries.iter_mut().filter(|e| e.stop.is_none()) {
-        let Some(subs) = by_cid.remove(&e.info.cid) else {
-            continue;
+    for e in entries.iter_mut() {
+        let closed = e.stop.is_some();
+        let subs = match e.closed_subs.take() {
+            Some(subs) => subs,
+            None if closed => continue,
+            None => match by_cid.remove(&e.info.cid) {
+                Some(subs) => subs,
+                None => continue,
+            },
         };
+        if subs.is_empty() {
+            continue;
+        }
         if detail {
             let list = subs
                 .into_iter()
-                .map(|v| SubDetail::from_view(v, false))
+                .map(|v| SubDetail::from_view(v, closed))
                 .collect();
             e.info.subscriptions_list_detail = Some(list);
         } else {

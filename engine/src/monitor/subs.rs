@@ -1,5 +1,6 @@
 //! Reading the subscription index for monitoring.
 
+use crate::client_info::ClosedSub;
 use crate::server::Server;
 
 /// One subscription as monitoring shows it.
@@ -7,6 +8,8 @@ use crate::server::Server;
 pub(crate) struct SubView {
     /// Owning connection.
     pub cid: u64,
+    /// Account whose index holds it.
+    pub account: String,
     /// Subject filter.
     pub subject: String,
     /// Queue group.
@@ -21,6 +24,20 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+impl SubView {
+    /// A subscription that `cid` held when it closed.
+    pub(crate) fn closed(cid: u64, s: &ClosedSub) -> SubView {
+        SubView {
+            cid,
+            account: s.account.clone(),
+            subject: s.subject.clone(),
+            queue: s.queue.clone(),
+            sid: s.sid.clone(),
+            msgs: s.msgs,
+        }
+    }
+}
+
 /// Every live subscription, in the index's order. Holds the index's read lock while it
 /// copies (bounded by the number of subscriptions).
 pub(crate) fn all_subscriptions(server: &Server) -> Vec<SubView> {
@@ -29,6 +46,7 @@ pub(crate) fn all_subscriptions(server: &Server) -> Vec<SubView> {
     list.for_each(|subject, queue, sub| {
         out.push(SubView {
             cid: sub.client.cid,
+            account: sub.account.name.clone(),
             subject: text(subject),
             queue: queue.map(text),
             sid: text(&sub.sid),

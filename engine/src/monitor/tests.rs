@@ -185,3 +185,164 @@ fn accounts_and_metrics() {
     assert!(text.contains(&format!("gnatsd_varz_in_bytes{{server_id=\"{id}\"}} 15\n")));
     assert!(text.contains("account=\"$SYS\""));
 }
+
+fn input(c: &mut Client, text: &str, now: Instant) {
+    let mut buf = BytesMut::from(text.as_bytes());
+    c.handle_input(&mut buf, now);
+}
+
+/// Whether the server queued a PING for `c` since the last call.
+fn pinged(c: &Client) -> bool {
+    let mut out = BytesMut::new();
+    let mut text = String::new();
+    while let crate::Transmit::Data = c
+        .shared()
+        .outbound
+        .poll_transmit(&mut out, std::task::Waker::noop())
+    {
+        text.push_str(&String::from_utf8_lossy(&out));
+        out.clear();
+        c.shared().outbound.handle_written();
+    }
+    text.contains("PING\r\n")
+}
+
+fn rtt_of(server: &Server, cid: u64, now: Instant) -> String {
+    let opts = ConnzOptions {
+        cid,
+        state: ConnState::All,
+        ..ConnzOptions::default()
+    };
+    let doc = connz(server, &opts, &ctx(now)).unwrap_or_else(|e| panic!("{e}"));
+    doc.connections.unwrap_or_default()[0].rtt.clone()
+}
+
+#[test]
+fn rtt_from_connect_then_from_each_answered_server_ping() {
+    let t0 = Instant::now();
+    let server = Server::new(ServerConfig::default(), SEED, t0);
+    let mut c = server.accept(SocketAddr::from(([127, 0, 0, 1], 1)), t0);
+    let cid = c.shared().cid;
+    assert_eq!(rtt_of(&server, cid, t0), "0s", "not measured before CONNECT");
+    // CONNECT gives the first estimate: accept (INFO sent) to CONNECT.
+    input(&mut c, "CONNECT {}\r\n", t0 + Duration::from_nanos(3_133_692));
+    assert_eq!(rtt_of(&server, cid, t0), "3.133692ms");
+    // A PONG nobody asked for measures nothing.
+    input(&mut c, "PONG\r\n", t0 + Duration::from_secs(1));
+    assert_eq!(rtt_of(&server, cid, t0), "3.133692ms");
+    // The first keepalive PING, answered 831.457 µs later: shown in whole microseconds.
+    let ping = c.poll_timeout().unwrap_or(t0);
+    c.handle_timeout(ping);
+    assert!(pinged(&c));
+    input(&mut c, "PONG\r\n", ping + Duration::from_nanos(831_457));
+    assert_eq!(rtt_of(&server, cid, ping), "831µs");
+    // The closed connection keeps its last round-trip time.
+    c.finish(ping + Duration::from_secs(1));
+    let closed = connz(
+        &server,
+        &ConnzOptions {
+            state: ConnState::Closed,
+            ..ConnzOptions::default()
+        },
+        &ctx(ping),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(closed.connections.unwrap_or_default()[0].rtt, "831µs");
+}
+
+#[test]
+fn sort_by_rtt_descends() {
+    let t0 = Instant::now();
+    let server = Server::new(ServerConfig::default(), SEED, t0);
+    let mut clients = Vec::new();
+    for (port, micros) in [(1, 500), (2, 9_000), (3, 40)] {
+        let mut c = server.accept(SocketAddr::from(([127, 0, 0, 1], port)), t0);
+        input(&mut c, "CONNECT {}\r\n", t0 + Duration::from_micros(micros));
+        clients.push(c);
+    }
+    let opts = ConnzOptions {
+        sort: SortOpt::Rtt,
+        ..ConnzOptions::default()
+    };
+    let doc = connz(&server, &opts, &ctx(t0)).unwrap_or_else(|e| panic!("{e}"));
+    let order: Vec<(u64, String)> = doc
+        .connections
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.cid, c.rtt))
+        .collect();
+    assert_eq!(
+        order,
+        [(2, "9ms".into()), (1, "500µs".into()), (3, "40µs".into())]
+    );
+}
+
+#[test]
+fn an_active_client_is_pinged_again_once_its_rtt_is_an_hour_old() {
+    let t0 = Instant::now();
+    let server = Server::new(ServerConfig::default(), SEED, t0);
+    let mut c = server.accept(SocketAddr::from(([127, 0, 0, 1], 1)), t0);
+    input(&mut c, "CONNECT {\"verbose\":false}\r\n", t0);
+    let first = c.poll_timeout().unwrap_or(t0);
+    c.handle_timeout(first);
+    assert!(pinged(&c));
+    input(&mut c, "PONG\r\n", first);
+    // Busy for a while: every keepalive tick sees data, so no PING until the last
+    // measurement is more than an hour old.
+    let mut pings = Vec::new();
+    for _ in 0..40 {
+        let at = c.poll_timeout().unwrap_or(t0);
+        input(&mut c, "PUB x 0\r\n\r\n", at);
+        c.handle_timeout(at);
+        if pinged(&c) {
+            pings.push(at.saturating_duration_since(first));
+            input(&mut c, "PONG\r\n", at);
+        }
+    }
+    // Ticks every 2 minutes: the first after more than an hour is at 62 minutes.
+    assert_eq!(
+        pings.first().copied(),
+        Some(Duration::from_secs(62 * 60)),
+        "{pings:?}"
+    );
+    assert_eq!(c.close_reason(), None);
+}
+
+#[test]
+fn closed_connections_keep_their_subscriptions() {
+    let t0 = Instant::now();
+    let server = Server::new(ServerConfig::default(), SEED, t0);
+    let mut c = server.accept(SocketAddr::from(([127, 0, 0, 1], 1)), t0);
+    input(
+        &mut c,
+        "CONNECT {}\r\nSUB a.> 1\r\nSUB b q 2\r\nSUB gone 3\r\nUNSUB 3\r\n",
+        t0,
+    );
+    c.finish(t0 + Duration::from_secs(1));
+    assert_eq!(server.sublist.count(), 0, "removed from the index");
+    let closed = |subs, subs_detail| {
+        let opts = ConnzOptions {
+            state: ConnState::Closed,
+            subs,
+            subs_detail,
+            ..ConnzOptions::default()
+        };
+        let doc = connz(&server, &opts, &ctx(t0)).unwrap_or_else(|e| panic!("{e}"));
+        doc.connections.unwrap_or_default().remove(0)
+    };
+    let plain = closed(false, false);
+    assert_eq!(plain.subscriptions, 2);
+    assert!(plain.subscriptions_list.is_none() && plain.subscriptions_list_detail.is_none());
+    let mut list = closed(true, false).subscriptions_list.unwrap_or_default();
+    list.sort();
+    assert_eq!(list, ["a.>", "b"]);
+    let mut detail = closed(false, true)
+        .subscriptions_list_detail
+        .unwrap_or_default();
+    detail.sort_by(|x, y| x.sid.cmp(&y.sid));
+    assert_eq!(detail.len(), 2);
+    assert_eq!(detail[1].qgroup.as_deref(), Some("q"));
+    assert_eq!(detail[0].account.as_deref(), Some(GLOBAL_ACCOUNT));
+    assert_eq!(detail[0].account_tag.as_deref(), Some(GLOBAL_ACCOUNT));
+    assert_eq!(detail[0].cid, 1);
+}

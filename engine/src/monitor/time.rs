@@ -116,6 +116,18 @@ pub fn go_duration(d: Duration) -> String {
     }
 }
 
+/// A round-trip time as the reference shows it: [`go_duration`] of the time truncated to
+/// whole microseconds between 1 µs and 1 ms (`"831µs"`), to nanoseconds otherwise
+/// (`"5.129427ms"`); `"0s"` when not measured.
+pub fn rtt(d: Duration) -> String {
+    let micro = Duration::from_micros(1);
+    if d > micro && d < Duration::from_millis(1) {
+        go_duration(Duration::from_micros(d.as_micros() as u64))
+    } else {
+        go_duration(d)
+    }
+}
+
 /// `value / unit` as a decimal without trailing zeros.
 fn decimal(value: u128, unit: u128) -> String {
     let whole = value / unit;
@@ -159,6 +171,17 @@ mod tests {
         assert_eq!(go_duration(Duration::from_nanos(3_133_692)), "3.133692ms");
         assert_eq!(go_duration(Duration::from_millis(62_500)), "1m2.5s");
         assert_eq!(go_duration(Duration::from_nanos(17)), "17ns");
+    }
+
+    #[test]
+    fn rtt_text() {
+        assert_eq!(rtt(Duration::ZERO), "0s");
+        assert_eq!(rtt(Duration::from_nanos(831_457)), "831µs");
+        assert_eq!(rtt(Duration::from_nanos(5_129_427)), "5.129427ms");
+        assert_eq!(rtt(Duration::from_nanos(1_000)), "1µs");
+        assert_eq!(rtt(Duration::from_nanos(1_500)), "1µs");
+        assert_eq!(rtt(Duration::from_nanos(999)), "999ns");
+        assert_eq!(rtt(Duration::from_nanos(202_851_277)), "202.851277ms");
     }
 
     #[test]

@@ -432,7 +432,10 @@ impl RouteConn {
     /// The peer's first INFO: register the route.
     fn handshake_info(&mut self, info: Box<RouteInfo>) {
         if info.server_id == self.server.id() {
-            self.push_log(LogLevel::Debug, "Detected route to self, ignoring".to_string());
+            self.push_log(
+                LogLevel::Debug,
+                "Detected route to self, ignoring".to_string(),
+            );
             self.no_redial = true;
             self.close(CloseReason::RouteToSelf);
             return;
@@ -488,15 +491,19 @@ impl RouteConn {
                         LogLevel::Debug,
                         format!("Registering remote route {id:?} for account {a:?}"),
                     ),
-                    RouteSlot::Pool(_) => self
-                        .push_log(LogLevel::Debug, format!("Registering remote route {id:?}")),
+                    RouteSlot::Pool(_) => {
+                        self.push_log(LogLevel::Debug, format!("Registering remote route {id:?}"))
+                    }
                 }
                 for account in self.server.accounts() {
                     if handle.carries(&account.name) {
                         account.dump_interest(&handle);
                     }
                 }
-                self.push_log(LogLevel::Debug, "Sent local subscriptions to route".to_string());
+                self.push_log(
+                    LogLevel::Debug,
+                    "Sent local subscriptions to route".to_string(),
+                );
                 if first {
                     if !self.is_solicited() {
                         self.gossip_new_peer(&handle);
@@ -517,10 +524,9 @@ impl RouteConn {
             return;
         }
         let ours = self.cluster().pool_size;
-        let theirs = self
-            .remote
-            .as_ref()
-            .map_or(0, |r| usize::try_from(r.route_pool_size.max(0)).unwrap_or(0));
+        let theirs = self.remote.as_ref().map_or(0, |r| {
+            usize::try_from(r.route_pool_size.max(0)).unwrap_or(0)
+        });
         let size = ours.max(theirs);
         let table = self.server.routes();
         for i in 1..size {
@@ -598,16 +604,15 @@ impl RouteConn {
         info.route_pool_idx = 0;
         info.route_account.clear();
         info.gossip_mode = 1;
-        let mut told: Vec<String> = Vec::new();
+        // Every connection of every other peer hears it: the peer's own pool may not be
+        // complete yet, and it ignores servers it already knows or dials.
         for h in self.server.routes().routes() {
-            if h.remote_id == handle.remote_id || told.contains(&h.remote_id) {
+            if h.remote_id == handle.remote_id {
                 continue;
             }
-            if h.slot != RouteSlot::Pool(0) && h.peer_pool_size > 0 {
-                continue;
-            }
-            told.push(h.remote_id.clone());
-            if h.shared.outbound.queue(None, |buf| encode::info_gossip(buf, &info))
+            if h.shared
+                .outbound
+                .queue(None, |buf| encode::info_gossip(buf, &info))
                 == Queued::NeedsFlush
             {
                 h.shared.outbound.flush();
@@ -651,7 +656,9 @@ impl RouteConn {
         hdr: &[u8],
         payload: &[u8],
     ) {
-        self.shared.counters.add_input(1, (hdr.len() + payload.len()) as u64);
+        self.shared
+            .counters
+            .add_input(1, (hdr.len() + payload.len()) as u64);
         if self.stage != Stage::Ready {
             return;
         }
@@ -662,8 +669,15 @@ impl RouteConn {
             return;
         }
         let now = self.last_now;
-        self.delivery
-            .deliver_routed(&account, subject, reply.as_deref(), hdr, payload, queues, now);
+        self.delivery.deliver_routed(
+            &account,
+            subject,
+            reply.as_deref(),
+            hdr,
+            payload,
+            queues,
+            now,
+        );
     }
 
     fn parse_error(&mut self, e: &RouteParseError) {
@@ -726,7 +740,12 @@ impl RouteConn {
         };
         encode::op(&mut buf, &head_op);
         let text = String::from_utf8_lossy(&buf);
-        let head = text.split("\r\n").next().unwrap_or_default().trim_end().to_string();
+        let head = text
+            .split("\r\n")
+            .next()
+            .unwrap_or_default()
+            .trim_end()
+            .to_string();
         self.trace_line(&format!("<<- [{head}]"));
         if let Some(p) = payload {
             let max = self.server.config().max_traced_msg_len;

@@ -15,7 +15,12 @@ const GO_VERSION: &str = "go1.27.2";
 
 /// Our route INFO: on accept (`slot: None`) or, for a solicited connection, naming the
 /// pool index or pinned account it is.
-pub(crate) fn our_info(server: &Server, cluster: &ClusterConfig, slot: Option<&RouteSlot>, nonce: Option<String>) -> RouteInfo {
+pub(crate) fn our_info(
+    server: &Server,
+    cluster: &ClusterConfig,
+    slot: Option<&RouteSlot>,
+    nonce: Option<String>,
+) -> RouteInfo {
     let table = server.routes();
     let (name, dynamic) = table.cluster_name();
     let start = table.start_info();

@@ -95,7 +95,9 @@ impl Account {
     /// routes. The one place local subscriptions enter an index.
     pub(crate) fn insert_sub(&self, sub: &SubRef) -> Result<(), SublistError> {
         if sub.remote.is_some() {
-            return self.sublist.insert(&sub.subject, sub.queue.as_deref(), sub.clone());
+            return self
+                .sublist
+                .insert(&sub.subject, sub.queue.as_deref(), sub.clone());
         }
         let mut interest = self.interest.lock();
         self.sublist
@@ -131,7 +133,9 @@ impl Account {
             return;
         }
         table.for_each_carrying(&self.name, |h| {
-            queue_to(h, |buf| write_change(buf, h, &self.name, subject, queue, change));
+            queue_to(h, |buf| {
+                write_change(buf, h, &self.name, subject, queue, change)
+            });
         });
     }
 
@@ -172,7 +176,11 @@ pub(crate) fn add_remote(
         Some((q, w)) => (Some(q), w.max(1)),
         None => (None, 1),
     };
-    let key = (Bytes::copy_from_slice(account.name.as_bytes()), subject, queue);
+    let key = (
+        Bytes::copy_from_slice(account.name.as_bytes()),
+        subject,
+        queue,
+    );
     let mut subs = handle.remote_subs.lock();
     if let Some(existing) = subs.get(&key) {
         existing.set_weight(weight);

@@ -120,7 +120,10 @@ pub(crate) struct NewRoute {
 /// What [`RouteTable::register`] decided.
 pub(crate) enum Registered {
     /// Registered; `first` when no other connection to this peer existed.
-    Added { handle: Arc<RouteHandle>, first: bool },
+    Added {
+        handle: Arc<RouteHandle>,
+        first: bool,
+    },
     /// A connection for the same peer and slot is kept instead of this one.
     Duplicate,
 }
@@ -249,7 +252,13 @@ impl RouteTable {
         if let Some(pos) = existing {
             let old = &routes[pos];
             // The connection dialled by the smaller server id wins.
-            let dialler = |solicited: bool| if solicited { our_id } else { remote_id.as_str() };
+            let dialler = |solicited: bool| {
+                if solicited {
+                    our_id
+                } else {
+                    remote_id.as_str()
+                }
+            };
             let keep_new = dialler(new.solicited) < dialler(old.solicited);
             if !keep_new || new.solicited == old.solicited {
                 if let Some(d) = new.dial.filter(|d| d.explicit) {
@@ -264,7 +273,9 @@ impl RouteTable {
             let old = routes.remove(pos);
             old.removed.store(true, Ordering::Release);
             inherited = old.redial.lock().take().filter(|d| d.explicit);
-            old.shared.outbound.close(crate::CloseReason::DuplicateRoute);
+            old.shared
+                .outbound
+                .close(crate::CloseReason::DuplicateRoute);
         }
         let configured = new.dial.as_ref().is_some_and(|d| d.explicit) || inherited.is_some();
         let client_urls = new.info.connect_urls.clone();

@@ -1,0 +1,694 @@
+//! Servers wired together in process: route bytes are shuttled between their
+//! [`RouteConn`]s, no sockets, no clock.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Wake, Waker};
+use std::time::Instant;
+
+use bytes::BytesMut;
+
+use super::{RouteConn, RouteDial, RouteStart, RouteUrl};
+use crate::account::AccountConfig;
+use crate::auth::{Secret, User};
+use crate::config::{ClusterConfig, RouteAuth};
+use crate::{Client, Server, ServerConfig, ServerSeed, Transmit};
+
+struct Noop;
+impl Wake for Noop {
+    fn wake(self: Arc<Self>) {}
+}
+
+fn waker() -> Waker {
+    Waker::from(Arc::new(Noop))
+}
+
+/// Moves what `from` queued for writing into a buffer; true if there was something.
+fn drain(shared: &crate::ClientShared, out: &mut BytesMut) -> bool {
+    let mut buf = BytesMut::new();
+    let mut moved = false;
+    while let Transmit::Data = shared.outbound.poll_transmit(&mut buf, &waker()) {
+        out.extend_from_slice(&buf);
+        buf.clear();
+        shared.outbound.handle_written();
+        moved = true;
+    }
+    moved
+}
+
+fn closed(shared: &crate::ClientShared) -> bool {
+    shared.outbound.close_reason().is_some()
+}
+
+/// One route connection between two servers: the dialling end and the accepting end.
+struct Link {
+    dialler: usize,
+    acceptor: usize,
+    solicit: RouteConn,
+    accept: RouteConn,
+    s_in: BytesMut,
+    a_in: BytesMut,
+    done: bool,
+}
+
+/// A set of servers whose dials are answered by connecting in memory.
+struct Net {
+    servers: Vec<Arc<Server>>,
+    links: Vec<Link>,
+    /// Cluster port → server index.
+    ports: HashMap<u16, usize>,
+    now: Instant,
+    /// Dials to unreachable ports, seen by the test.
+    failed: Vec<RouteDial>,
+}
+
+fn cluster_port(i: usize) -> u16 {
+    16222 + i as u16
+}
+
+fn url(i: usize) -> RouteUrl {
+    RouteUrl::parse(&format!("nats-route://127.0.0.1:{}", cluster_port(i))).unwrap()
+}
+
+fn seed(i: usize) -> ServerSeed {
+    let mut identity = [0u8; 32];
+    identity[0] = i as u8 + 1;
+    identity[1] = 0x5a;
+    ServerSeed {
+        identity,
+        rng: 0x1234_5678 + i as u64,
+    }
+}
+
+fn base_config(name: &str, routes: Vec<RouteUrl>) -> ServerConfig {
+    ServerConfig {
+        server_name: Some(name.to_string()),
+        cluster: Some(ClusterConfig {
+            name: Some("t".to_string()),
+            routes,
+            ..ClusterConfig::default()
+        }),
+        ..ServerConfig::default()
+    }
+}
+
+impl Net {
+    fn new(configs: Vec<ServerConfig>) -> Net {
+        let now = Instant::now();
+        let mut net = Net {
+            servers: Vec::new(),
+            links: Vec::new(),
+            ports: HashMap::new(),
+            now,
+            failed: Vec::new(),
+        };
+        for (i, c) in configs.into_iter().enumerate() {
+            net.add(i, c);
+        }
+        net
+    }
+
+    fn add(&mut self, i: usize, config: ServerConfig) {
+        let server = Server::new(config, seed(i), self.now);
+        server.start_routes(RouteStart {
+            listen: SocketAddr::from(([127, 0, 0, 1], cluster_port(i))),
+            client_urls: vec![format!("127.0.0.1:{}", 14222 + i)],
+        });
+        self.ports.insert(cluster_port(i), i);
+        if i < self.servers.len() {
+            self.servers[i] = server;
+        } else {
+            self.servers.push(server);
+        }
+    }
+
+    fn peer(i: usize) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 40000 + i as u16))
+    }
+
+    /// Answers every dial due now (later ones stay queued until the test moves time).
+    fn dial(&mut self) -> bool {
+        let mut any = false;
+        for i in 0..self.servers.len() {
+            let dials = self.servers[i].poll_route_dials(&waker());
+            for d in dials {
+                if d.not_before.is_some_and(|t| t > self.now) {
+                    self.servers[i].routes().requeue_dial(d);
+                    continue;
+                }
+                any = true;
+                match self.ports.get(&d.url.port).copied() {
+                    Some(j)
+                        if self.servers[j].routes().is_enabled()
+                            && !self.servers[j].is_shutting_down() =>
+                    {
+                        let accept = self.servers[j].accept_route(Net::peer(i), self.now);
+                        let solicit = self.servers[i].solicit_route(
+                            d,
+                            SocketAddr::from(([127, 0, 0, 1], cluster_port(j))),
+                            self.now,
+                        );
+                        self.links.push(Link {
+                            dialler: i,
+                            acceptor: j,
+                            solicit,
+                            accept,
+                            s_in: BytesMut::new(),
+                            a_in: BytesMut::new(),
+                            done: false,
+                        });
+                    }
+                    _ => {
+                        self.failed.push(d.clone());
+                        self.servers[i].route_dial_failed(d, self.now);
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    /// Shuttles bytes until nothing moves.
+    fn settle(&mut self) {
+        for _ in 0..200 {
+            let mut moved = self.dial();
+            for l in self.links.iter_mut().filter(|l| !l.done) {
+                if drain(l.solicit.shared(), &mut l.a_in) {
+                    moved = true;
+                    l.accept.handle_input(&mut l.a_in, self.now);
+                }
+                if drain(l.accept.shared(), &mut l.s_in) {
+                    moved = true;
+                    l.solicit.handle_input(&mut l.s_in, self.now);
+                }
+                let gone = l.solicit.close_reason().is_some()
+                    || l.accept.close_reason().is_some()
+                    || closed(l.solicit.shared())
+                    || closed(l.accept.shared());
+                if gone {
+                    // Deliver what is left, then both ends see the socket end.
+                    drain(l.solicit.shared(), &mut l.a_in);
+                    drain(l.accept.shared(), &mut l.s_in);
+                    l.accept.handle_input(&mut l.a_in, self.now);
+                    l.solicit.handle_input(&mut l.s_in, self.now);
+                    l.solicit
+                        .handle_read_closed(crate::CloseReason::ClientClosed);
+                    l.accept
+                        .handle_read_closed(crate::CloseReason::ClientClosed);
+                    l.solicit.finish(self.now);
+                    l.accept.finish(self.now);
+                    l.done = true;
+                    moved = true;
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the cluster did not settle");
+    }
+
+    /// Stops server `i` as a crash would: every route of it ends.
+    fn kill(&mut self, i: usize) {
+        self.servers[i].shutdown();
+        for l in self.links.iter_mut().filter(|l| !l.done) {
+            if l.dialler == i || l.acceptor == i {
+                l.solicit
+                    .handle_read_closed(crate::CloseReason::ClientClosed);
+                l.accept
+                    .handle_read_closed(crate::CloseReason::ClientClosed);
+                l.solicit.finish(self.now);
+                l.accept.finish(self.now);
+                l.done = true;
+            }
+        }
+        self.ports.remove(&cluster_port(i));
+    }
+
+    fn client(&self, i: usize, connect: &str) -> TestClient {
+        let mut c = self.servers[i].accept(SocketAddr::from(([127, 0, 0, 1], 50000)), self.now);
+        let mut out = BytesMut::new();
+        drain(c.shared(), &mut out);
+        let mut buf = BytesMut::from(format!("CONNECT {connect}\r\nPING\r\n").as_bytes());
+        c.handle_input(&mut buf, self.now);
+        let mut tc = TestClient {
+            c,
+            out: BytesMut::new(),
+        };
+        tc.take();
+        tc
+    }
+}
+
+struct TestClient {
+    c: Client,
+    out: BytesMut,
+}
+
+impl TestClient {
+    fn send(&mut self, net: &mut Net, text: &str) {
+        let mut buf = BytesMut::from(text.as_bytes());
+        self.c.handle_input(&mut buf, net.now);
+        net.settle();
+    }
+
+    /// Everything received since the last call.
+    fn take(&mut self) -> String {
+        drain(self.c.shared(), &mut self.out);
+        let s = String::from_utf8_lossy(&self.out).into_owned();
+        self.out.clear();
+        s
+    }
+
+    fn count(&mut self, needle: &str) -> usize {
+        self.take().matches(needle).count()
+    }
+}
+
+const PLAIN: &str = r#"{"verbose":false,"pedantic":false,"protocol":1,"headers":true}"#;
+
+fn remote_count(server: &Server, account: &str) -> usize {
+    server
+        .routes()
+        .routes()
+        .iter()
+        .filter(|h| h.carries(account))
+        .map(|h| h.num_subscriptions())
+        .sum()
+}
+
+fn two() -> Net {
+    Net::new(vec![
+        base_config("A", vec![]),
+        base_config("B", vec![url(0)]),
+    ])
+}
+
+#[test]
+fn a_pool_and_a_system_connection_per_peer() {
+    let mut net = two();
+    net.settle();
+    // Three pooled connections and the dedicated `$SYS` one, on both sides.
+    assert_eq!(net.servers[0].routes().len(), 4);
+    assert_eq!(net.servers[1].routes().len(), 4);
+    let pinned: Vec<_> = net.servers[0]
+        .routes()
+        .routes()
+        .iter()
+        .filter_map(|h| h.pinned_account().map(str::to_string))
+        .collect();
+    assert_eq!(pinned, vec!["$SYS".to_string()]);
+    assert_eq!(net.servers[0].routes().peers().len(), 1);
+}
+
+#[test]
+fn interest_sent_on_connect_then_deltas() {
+    let mut net = Net::new(vec![base_config("A", vec![])]);
+    let mut a = net.client(0, PLAIN);
+    a.send(&mut net, "SUB foo 1\r\nSUB foo 2\r\nSUB bar q 3\r\n");
+    net.add(1, base_config("B", vec![url(0)]));
+    net.settle();
+    // foo once (plain interest is per subject), bar q with weight 1.
+    assert_eq!(remote_count(&net.servers[1], "$G"), 2);
+    a.send(&mut net, "SUB bar q 4\r\n");
+    let weight = |net: &Net| {
+        net.servers[1]
+            .routes()
+            .routes()
+            .iter()
+            .flat_map(|h| h.remote_subs.lock().values().cloned().collect::<Vec<_>>())
+            .find(|s| s.queue.is_some())
+            .map(|s| s.weight())
+    };
+    assert_eq!(weight(&net), Some(2));
+    a.send(&mut net, "UNSUB 3\r\n");
+    assert_eq!(weight(&net), Some(1));
+    a.send(&mut net, "UNSUB 1\r\n");
+    assert_eq!(
+        remote_count(&net.servers[1], "$G"),
+        2,
+        "foo still has sid 2"
+    );
+    a.send(&mut net, "UNSUB 2\r\nUNSUB 4\r\n");
+    assert_eq!(remote_count(&net.servers[1], "$G"), 0);
+}
+
+#[test]
+fn messages_cross_once_per_route() {
+    let mut net = two();
+    net.settle();
+    let mut a = net.client(0, PLAIN);
+    a.send(&mut net, "SUB foo 1\r\nSUB foo 2\r\nSUB > 3\r\n");
+    let mut b = net.client(1, PLAIN);
+    b.send(&mut net, "PUB foo reply.x 5\r\nhello\r\n");
+    let got = a.take();
+    assert_eq!(
+        got.matches("MSG foo 1 reply.x 5\r\nhello").count(),
+        1,
+        "{got}"
+    );
+    assert_eq!(got.matches("MSG foo 2 reply.x 5").count(), 1);
+    assert_eq!(got.matches("MSG foo 3 reply.x 5").count(), 1);
+    // One RMSG carried it, whatever the number of subscriptions on A.
+    let sent: u64 = net.servers[1]
+        .routes()
+        .routes()
+        .iter()
+        .map(|h| h.shared.outbound.stats().msgs)
+        .sum();
+    assert_eq!(sent, 1);
+    // Headers cross too.
+    b.send(&mut net, "HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n");
+    assert_eq!(a.count("HMSG foo 1 12 14\r\nNATS/1.0\r\n\r\nhi"), 1);
+}
+
+#[test]
+fn queue_groups_get_each_message_once_cluster_wide_local_first() {
+    let mut net = Net::new(vec![
+        base_config("A", vec![]),
+        base_config("B", vec![url(0)]),
+        base_config("C", vec![url(0)]),
+    ]);
+    net.settle();
+    let mut members: Vec<TestClient> = (0..3).map(|i| net.client(i, PLAIN)).collect();
+    for m in members.iter_mut() {
+        m.send(&mut net, "SUB work q 1\r\n");
+    }
+    let mut publisher = net.client(1, PLAIN);
+    for _ in 0..30 {
+        publisher.send(&mut net, "PUB work 1\r\nx\r\n");
+    }
+    let counts: Vec<usize> = members
+        .iter_mut()
+        .map(|m| m.count("MSG work 1 1"))
+        .collect();
+    assert_eq!(counts, vec![0, 30, 0], "the local member is preferred");
+    members[1].send(&mut net, "UNSUB 1\r\n");
+    for _ in 0..60 {
+        publisher.send(&mut net, "PUB work 1\r\nx\r\n");
+    }
+    let counts: Vec<usize> = members
+        .iter_mut()
+        .map(|m| m.count("MSG work 1 1"))
+        .collect();
+    assert_eq!(counts[0] + counts[2], 60, "exactly once: {counts:?}");
+    assert_eq!(counts[1], 0);
+    assert!(
+        counts[0] > 0 && counts[2] > 0,
+        "spread over the routes: {counts:?}"
+    );
+}
+
+#[test]
+fn a_routed_message_is_never_forwarded_to_another_route() {
+    let mut net = Net::new(vec![
+        base_config("A", vec![]),
+        base_config("B", vec![url(0)]),
+        base_config("C", vec![url(0)]),
+    ]);
+    net.settle();
+    // Gossip made a full mesh: every server has the two others.
+    for s in &net.servers {
+        assert_eq!(s.routes().peers().len(), 2, "{}", s.name());
+    }
+    let mut c = net.client(2, PLAIN);
+    c.send(&mut net, "SUB loop.> 1\r\n");
+    let mut a = net.client(0, PLAIN);
+    a.send(&mut net, "PUB loop.x 2\r\nhi\r\n");
+    assert_eq!(c.count("MSG loop.x 1 2"), 1);
+    let b_out: u64 = net.servers[1]
+        .routes()
+        .routes()
+        .iter()
+        .map(|h| h.shared.outbound.stats().msgs)
+        .sum();
+    assert_eq!(b_out, 0, "B forwarded a routed message");
+}
+
+#[test]
+fn no_echo_and_publishers_own_server() {
+    let mut net = two();
+    net.settle();
+    let mut a = net.client(0, r#"{"verbose":false,"echo":false,"protocol":1}"#);
+    a.send(&mut net, "SUB e 1\r\n");
+    let mut b = net.client(1, PLAIN);
+    b.send(&mut net, "SUB e 1\r\n");
+    a.send(&mut net, "PUB e 1\r\nx\r\n");
+    assert_eq!(a.count("MSG e"), 0, "no echo to the publisher");
+    assert_eq!(
+        b.count("MSG e 1 1"),
+        1,
+        "the remote subscriber gets it once"
+    );
+}
+
+#[test]
+fn accounts_stay_apart_across_routes() {
+    let accounts = || {
+        let mut c = base_config("X", vec![]);
+        c.accounts = vec![
+            AccountConfig {
+                name: "ACC1".into(),
+                ..AccountConfig::default()
+            },
+            AccountConfig {
+                name: "ACC2".into(),
+                ..AccountConfig::default()
+            },
+        ];
+        c.auth.users = ["u1", "u2"]
+            .iter()
+            .zip(["ACC1", "ACC2"])
+            .map(|(u, a)| User {
+                username: u.to_string(),
+                password: Secret::new("p"),
+                permissions: None,
+                account: Some(a.to_string()),
+            })
+            .collect();
+        c
+    };
+    let mut a_cfg = accounts();
+    a_cfg.server_name = Some("A".into());
+    let mut b_cfg = accounts();
+    b_cfg.server_name = Some("B".into());
+    b_cfg.cluster.as_mut().unwrap().routes = vec![url(0)];
+    let mut net = Net::new(vec![a_cfg, b_cfg]);
+    net.settle();
+    let u = |n: &str| format!(r#"{{"verbose":false,"user":"{n}","pass":"p","protocol":1}}"#);
+    let mut a1 = net.client(0, &u("u1"));
+    a1.send(&mut net, "SUB s 1\r\n");
+    let mut b2 = net.client(1, &u("u2"));
+    b2.send(&mut net, "PUB s 1\r\nx\r\n");
+    assert_eq!(a1.count("MSG s"), 0, "ACC2 leaked into ACC1");
+    let mut b1 = net.client(1, &u("u1"));
+    b1.send(&mut net, "PUB s 1\r\nx\r\n");
+    assert_eq!(a1.count("MSG s 1 1"), 1);
+}
+
+#[test]
+fn gossip_asks_for_dials_to_new_members() {
+    let mut net = Net::new(vec![
+        base_config("A", vec![]),
+        base_config("B", vec![url(0)]),
+    ]);
+    net.settle();
+    net.add(2, base_config("C", vec![url(0)]));
+    // C dials A; A tells B about C; B asks its runtime to dial C.
+    let mut saw_dial_to_c = false;
+    for _ in 0..50 {
+        // Step by hand so the dial request itself can be seen.
+        for l in net.links.iter_mut().filter(|l| !l.done) {
+            if drain(l.solicit.shared(), &mut l.a_in) {
+                l.accept.handle_input(&mut l.a_in, net.now);
+            }
+            if drain(l.accept.shared(), &mut l.s_in) {
+                l.solicit.handle_input(&mut l.s_in, net.now);
+            }
+        }
+        let dials = net.servers[1].routes().poll_dials(&waker());
+        if dials
+            .iter()
+            .any(|d| d.url.port == cluster_port(2) && !d.explicit)
+        {
+            saw_dial_to_c = true;
+        }
+        for d in dials {
+            net.servers[1].routes().requeue_dial(d);
+        }
+        net.dial();
+        if saw_dial_to_c {
+            break;
+        }
+    }
+    assert!(saw_dial_to_c, "B never asked to dial C");
+    net.settle();
+    assert_eq!(net.servers[1].routes().peers().len(), 2);
+    assert_eq!(net.servers[2].routes().peers().len(), 2);
+}
+
+#[test]
+fn both_sides_dialling_keep_one_connection_per_slot() {
+    let mut net = Net::new(vec![
+        base_config("A", vec![url(1)]),
+        base_config("B", vec![url(0)]),
+    ]);
+    net.settle();
+    for s in &net.servers {
+        assert_eq!(s.routes().len(), 4, "{}", s.name());
+    }
+    // Both ends kept the same connections.
+    let mut a_rids: Vec<_> = net.servers[0]
+        .routes()
+        .routes()
+        .iter()
+        .map(|h| (format!("{:?}", h.slot), h.solicited))
+        .collect();
+    a_rids.sort();
+    let mut b_rids: Vec<_> = net.servers[1]
+        .routes()
+        .routes()
+        .iter()
+        .map(|h| (format!("{:?}", h.slot), !h.solicited))
+        .collect();
+    b_rids.sort();
+    assert_eq!(a_rids, b_rids);
+    let mut a = net.client(0, PLAIN);
+    a.send(&mut net, "SUB d 1\r\n");
+    let mut b = net.client(1, PLAIN);
+    b.send(&mut net, "PUB d 1\r\nx\r\n");
+    assert_eq!(a.count("MSG d 1 1"), 1);
+}
+
+#[test]
+fn a_route_to_self_is_dropped() {
+    let mut net = Net::new(vec![base_config("A", vec![url(0)])]);
+    net.settle();
+    assert_eq!(net.servers[0].routes().len(), 0);
+    assert!(
+        net.servers[0].poll_route_dials(&waker()).is_empty(),
+        "no redial to self"
+    );
+}
+
+#[test]
+fn wrong_route_credentials_are_refused() {
+    let mut a_cfg = base_config("A", vec![]);
+    a_cfg.cluster.as_mut().unwrap().auth = Some(RouteAuth {
+        user: "ruser".into(),
+        password: Secret::new("T0pS3cr3t"),
+    });
+    let mut bad = url(0);
+    bad.user = Some("ruser".into());
+    bad.password = Some("wrong".into());
+    let mut net = Net::new(vec![a_cfg.clone(), base_config("B", vec![bad])]);
+    net.settle();
+    assert_eq!(net.servers[0].routes().len(), 0);
+    let mut good = url(0);
+    good.user = Some("ruser".into());
+    good.password = Some("T0pS3cr3t".into());
+    let mut net = Net::new(vec![a_cfg, base_config("B", vec![good])]);
+    net.settle();
+    assert_eq!(net.servers[0].routes().len(), 4);
+}
+
+#[test]
+fn refusal_texts_match_the_reference() {
+    let mut a_cfg = base_config("A", vec![]);
+    a_cfg.cluster.as_mut().unwrap().auth = Some(RouteAuth {
+        user: "ruser".into(),
+        password: Secret::new("pw"),
+    });
+    let net = Net::new(vec![a_cfg]);
+    let server = &net.servers[0];
+    let mut conn = server.accept_route(Net::peer(9), net.now);
+    let mut out = BytesMut::new();
+    drain(conn.shared(), &mut out);
+    assert!(out.starts_with(b"INFO {"), "{out:?}");
+    assert!(String::from_utf8_lossy(&out).contains("\"auth_required\":true"));
+    let mut input = BytesMut::from(
+        &br#"CONNECT {"echo":true,"user":"ruser","pass":"bad","name":"X","cluster":"t"}"#[..],
+    );
+    input.extend_from_slice(b"\r\n");
+    conn.handle_input(&mut input, net.now);
+    out.clear();
+    drain(conn.shared(), &mut out);
+    assert_eq!(&out[..], b"-ERR 'Authorization Violation'\r\n");
+    assert!(conn.close_reason().is_some());
+
+    let net = Net::new(vec![base_config("A", vec![])]);
+    let mut conn = net.servers[0].accept_route(Net::peer(9), net.now);
+    let mut input = BytesMut::from(&br#"CONNECT {"echo":true,"name":"X","cluster":"other"}"#[..]);
+    input.extend_from_slice(b"\r\n");
+    conn.handle_input(&mut input, net.now);
+    out.clear();
+    drain(conn.shared(), &mut out);
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.ends_with(
+            "-ERR 'Rejecting connection, cluster name \"other\" does not match \"t\"'\r\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_generated_cluster_name_adopts_the_peers() {
+    let mut b = base_config("B", vec![url(0)]);
+    b.cluster.as_mut().unwrap().name = None;
+    let mut net = Net::new(vec![base_config("A", vec![]), b]);
+    assert!(net.servers[1].routes().cluster_name().1);
+    net.settle();
+    assert_eq!(
+        net.servers[1].routes().cluster_name(),
+        ("t".to_string(), false)
+    );
+    assert_eq!(net.servers[0].routes().len(), 4);
+}
+
+#[test]
+fn a_lost_explicit_route_is_dialled_again_and_interest_removed() {
+    let mut net = two();
+    net.settle();
+    let mut a = net.client(0, PLAIN);
+    a.send(&mut net, "SUB r 1\r\n");
+    assert_eq!(remote_count(&net.servers[1], "$G"), 1);
+    net.kill(0);
+    assert_eq!(net.servers[1].routes().len(), 0);
+    assert_eq!(
+        net.servers[1].global_account().sublist.count(),
+        0,
+        "remote interest left over"
+    );
+    // B retries A (explicit route) until it is back.
+    net.failed.clear();
+    net.now += std::time::Duration::from_secs(2);
+    net.dial();
+    assert!(net
+        .failed
+        .iter()
+        .any(|d| d.url.port == cluster_port(0) && d.explicit));
+    net.add(0, base_config("A", vec![]));
+    net.now += std::time::Duration::from_secs(2);
+    net.settle();
+    assert_eq!(net.servers[1].routes().len(), 4);
+    assert_eq!(
+        remote_count(&net.servers[1], "$G"),
+        0,
+        "A came back without subscriptions"
+    );
+}
+
+#[test]
+fn clients_learn_cluster_urls() {
+    let mut net = Net::new(vec![base_config("A", vec![])]);
+    let mut a = net.client(0, PLAIN);
+    net.add(1, base_config("B", vec![url(0)]));
+    net.settle();
+    let got = a.take();
+    assert!(
+        got.contains("\"connect_urls\":[\"127.0.0.1:14222\",\"127.0.0.1:14223\"]"),
+        "{got}"
+    );
+}

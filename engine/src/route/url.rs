@@ -50,8 +50,8 @@ impl RouteUrl {
             },
             None => (None, None),
         };
-        let (host, port) = split_host_port(hostport)
-            .ok_or_else(|| RouteUrlError::Address(url.to_string()))?;
+        let (host, port) =
+            split_host_port(hostport).ok_or_else(|| RouteUrlError::Address(url.to_string()))?;
         if host.is_empty() {
             return Err(RouteUrlError::Address(url.to_string()));
         }
@@ -103,7 +103,11 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         let hex = |c: u8| (c as char).to_digit(16);
-        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
