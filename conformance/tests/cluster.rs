@@ -64,3 +64,8 @@ fn reference_route_cut_heals() {
 fn reference_seed_scenario() {
     seed_scenario([R, R], "nats-cluster");
 }
+
+#[test]
+fn reference_route_wire_is_stable() {
+    support::route_wire_matches_reference([R, R], "refwire");
+}

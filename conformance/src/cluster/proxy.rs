@@ -29,7 +29,21 @@ struct Shared {
     forwarded: AtomicUsize,
     /// Both sockets of every live proxied connection (clones, for shutdown).
     live: Mutex<Vec<TcpStream>>,
+    /// Bytes copied so far, per connection and direction, oldest first.
+    captured: Mutex<Vec<Captured>>,
 }
+
+/// What went through one proxied connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// Bytes from the dialling side to the target.
+    pub to_target: Vec<u8>,
+    /// Bytes from the target back to the dialling side.
+    pub from_target: Vec<u8>,
+}
+
+/// Upper bound on captured bytes per connection and direction.
+const CAPTURE_LIMIT: usize = 1 << 20;
 
 impl Shared {
     fn shut_all(&self) {
@@ -85,6 +99,16 @@ impl TcpProxy {
     /// Forwards new connections again after a [`TcpProxy::cut`].
     pub fn restore(&self) {
         self.shared.blocked.store(false, Ordering::SeqCst);
+    }
+
+    /// The first bytes (up to 1 MiB per direction) of every connection
+    /// forwarded so far, in the order they were accepted.
+    pub fn captured(&self) -> Vec<Captured> {
+        self.shared
+            .captured
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
     }
 
     /// How many connections were forwarded to the target so far.
@@ -144,16 +168,24 @@ fn forward(client: TcpStream, server: TcpStream, shared: &Arc<Shared>) -> std::i
         live.push(client.try_clone()?);
         live.push(server.try_clone()?);
     }
+    let index = match shared.captured.lock() {
+        Ok(mut captured) => {
+            captured.push(Captured::default());
+            captured.len() - 1
+        }
+        Err(_) => usize::MAX,
+    };
     let (client_in, server_in) = (client.try_clone()?, server.try_clone()?);
-    for (from, to) in [(client_in, server), (server_in, client)] {
+    for (from, to, toward_target) in [(client_in, server, true), (server_in, client, false)] {
         let shared = Arc::clone(shared);
-        thread::spawn(move || copy(from, to, &shared));
+        thread::spawn(move || copy(from, to, &shared, (index, toward_target)));
     }
     Ok(())
 }
 
-/// Copies `from` into `to` until either side closes, the proxy cuts, or it stops.
-fn copy(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
+/// Copies `from` into `to` until either side closes, the proxy cuts, or it
+/// stops; records the bytes under `slot` (connection index, toward target).
+fn copy(mut from: TcpStream, mut to: TcpStream, shared: &Shared, slot: (usize, bool)) {
     let mut buf = vec![0u8; 64 * 1024];
     // Ends on EOF, on an error, on a cut or when the proxy stops.
     loop {
@@ -163,6 +195,7 @@ fn copy(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
         match from.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                record(shared, slot, &buf[..n]);
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }
@@ -174,4 +207,21 @@ fn copy(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
     }
     let _ = from.shutdown(Shutdown::Both);
     let _ = to.shutdown(Shutdown::Both);
+}
+
+/// Appends `bytes` to the capture of one connection and direction.
+fn record(shared: &Shared, (index, toward_target): (usize, bool), bytes: &[u8]) {
+    let Ok(mut captured) = shared.captured.lock() else {
+        return;
+    };
+    let Some(connection) = captured.get_mut(index) else {
+        return;
+    };
+    let buffer = if toward_target {
+        &mut connection.to_target
+    } else {
+        &mut connection.from_target
+    };
+    let room = CAPTURE_LIMIT.saturating_sub(buffer.len());
+    buffer.extend_from_slice(&bytes[..bytes.len().min(room)]);
 }

@@ -782,3 +782,120 @@ pub async fn connect_anonymous(url: &str) -> Client {
         .unwrap_or_else(|_| panic!("connect to {url} timed out"))
         .unwrap_or_else(|e| panic!("connect to {url}: {e}"))
 }
+
+/// The route connections between an accepting node of kind `kinds[0]` and
+/// a soliciting node of kind `kinds[1]`, recorded by a proxy in between
+/// once the mesh is up and one subscription crossed in each direction.
+pub fn capture_route(kinds: [Kind; 2], cluster_name: &str) -> Vec<conformance::cluster::Captured> {
+    let mut cluster = Cluster::new(cluster_name);
+    let auth = Some(RouteAuth::container_default());
+    let a = cluster.add(
+        cluster
+            .spec(kinds[0], "A")
+            .via(ClusterVia::Config)
+            .auth(auth.clone()),
+    );
+    let proxy = TcpProxy::start(cluster.node(a).ports().cluster);
+    let via_proxy = cluster.node(a).route_url_on(proxy.port());
+    let b = cluster.add(
+        cluster
+            .spec(kinds[1], "B")
+            .via(ClusterVia::Config)
+            .auth(auth)
+            .route(via_proxy),
+    );
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    let rt = runtime();
+    rt.block_on(async {
+        let on_a = connect_anonymous(&cluster.node(a).url()).await;
+        let on_b = connect_anonymous(&cluster.node(b).url()).await;
+        let mut sub_a = subscribe(&on_a, "cap.a").await;
+        let mut sub_b = queue_subscribe(&on_b, "cap.b", "grp").await;
+        wait_interest(&on_b, "cap.a", &mut [&mut sub_a]).await;
+        wait_interest(&on_a, "cap.b", &mut [&mut sub_b]).await;
+    });
+    proxy.captured()
+}
+
+/// The control lines of a captured stream (payloads of RMSG/HMSG skipped
+/// only approximately: lines are split at `\r\n`), for reports.
+pub fn lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .split("\r\n")
+        .map(str::to_string)
+        .collect()
+}
+
+/// Captures the route connections of `kinds` (acceptor, solicitor) and of
+/// two reference servers, and checks that ours write the same handshake
+/// (fields, key order, values other than ids/ports/nonces), use the same
+/// connections (pool indexes, pinned `$SYS`) and exchange the same interest
+/// lines on the same connection as the reference does.
+pub fn route_wire_matches_reference(kinds: [Kind; 2], cluster_name: &str) {
+    use conformance::cluster::RouteSummary;
+    let summarise = |captured: Vec<conformance::cluster::Captured>| {
+        captured
+            .iter()
+            .map(RouteSummary::of)
+            .map(|s| (s.slot(), s))
+            .collect::<BTreeMap<String, RouteSummary>>()
+    };
+    let reference = summarise(capture_route([Kind::Reference; 2], cluster_name));
+    let actual = summarise(capture_route(kinds, cluster_name));
+    let who = format!("acceptor {:?}, solicitor {:?}", kinds[0], kinds[1]);
+    let slots = |m: &BTreeMap<String, RouteSummary>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        slots(&actual),
+        slots(&reference),
+        "route connections ({who})"
+    );
+    let mut differences = Vec::new();
+    for (slot, want) in &reference {
+        let got = &actual[slot];
+        for (what, w, g) in [
+            ("CONNECT", &want.connect, &got.connect),
+            ("solicitor INFO", &want.solicitor_info, &got.solicitor_info),
+            ("acceptor INFO", &want.acceptor_info, &got.acceptor_info),
+        ] {
+            let (Some(w), Some(g)) = (w, g) else {
+                if w.is_some() != g.is_some() {
+                    differences.push(format!(
+                        "{slot}: {what} present: ref {} vs {}",
+                        w.is_some(),
+                        g.is_some()
+                    ));
+                }
+                continue;
+            };
+            if w.keys != g.keys || w.masked != g.masked {
+                differences.push(format!(
+                    "{slot}: {what}\n  ref:  {}\n  got:  {}",
+                    w.raw.trim_end(),
+                    g.raw.trim_end()
+                ));
+            }
+            if w.raw.ends_with("} \r\n") != g.raw.ends_with("} \r\n") {
+                differences.push(format!("{slot}: {what} line ending: {:?}", g.raw));
+            }
+        }
+        for (what, w, g) in [
+            (
+                "solicitor interest",
+                &want.solicitor_interest,
+                &got.solicitor_interest,
+            ),
+            (
+                "acceptor interest",
+                &want.acceptor_interest,
+                &got.acceptor_interest,
+            ),
+        ] {
+            if w != g {
+                differences.push(format!("{slot}: {what}: ref {w:?} vs {g:?}"));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{who}:\n{}", differences.join("\n"));
+}
