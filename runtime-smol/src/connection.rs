@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use engine::config::TlsSettings;
-use engine::{Client, ClientShared, CloseReason, LogLevel, Transmit};
+use engine::{Client, ClientShared, CloseReason, Connection, LogLevel, Transmit};
 use futures_rustls::rustls::ServerConfig;
 use smol::future::FutureExt;
 use smol::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -182,7 +182,7 @@ fn end(mut client: Client) {
     client.finish(Instant::now());
 }
 
-async fn read_loop<R: AsyncRead + Unpin>(client: &mut Client, stream: &mut R) {
+pub(crate) async fn read_loop<C: Connection, R: AsyncRead + Unpin>(client: &mut C, stream: &mut R) {
     if client.close_reason().is_some() {
         return;
     }
@@ -245,20 +245,18 @@ async fn read_loop<R: AsyncRead + Unpin>(client: &mut Client, stream: &mut R) {
 }
 
 /// Hands the engine's log events (trace lines, errors) to the logger.
-fn write_log(client: &mut Client) {
-    for event in client.drain_log() {
-        match event.level {
-            LogLevel::Error => log::error!("{}", event.text),
-            LogLevel::Info => log::info!("{}", event.text),
-            LogLevel::Debug => log::debug!("{}", event.text),
-            LogLevel::Trace => log::trace!("{}", event.text),
-        }
-    }
+pub(crate) fn write_log<C: Connection>(client: &mut C) {
+    client.drain_log_into(&mut |event| match event.level {
+        LogLevel::Error => log::error!("{}", event.text),
+        LogLevel::Info => log::info!("{}", event.text),
+        LogLevel::Debug => log::debug!("{}", event.text),
+        LogLevel::Trace => log::trace!("{}", event.text),
+    });
 }
 
 /// Drains the outbound queue into `stream`. When it ends, a TLS stream says `close_notify`
 /// (bounded) and the socket is shut down, which ends the reader too.
-async fn write_loop<W: AsyncWrite + Unpin>(
+pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(
     shared: Arc<ClientShared>,
     mut stream: W,
     deadline: Duration,

@@ -7,6 +7,7 @@
 
 mod connection;
 mod listener;
+mod route;
 pub mod tls;
 
-pub use listener::{serve, serve_tls, ServeHandle};
+pub use listener::{serve, serve_cluster, serve_tls, ServeHandle};

@@ -58,6 +58,19 @@ pub fn serve_tls(
     tls: Option<Arc<rustls::ServerConfig>>,
     ready: impl FnOnce(ServeHandle),
 ) -> io::Result<()> {
+    serve_cluster(server, listener, None, threads, tls, ready)
+}
+
+/// Like [`serve_tls`], also accepting routes on `cluster` and dialling the routes the
+/// engine asks for (call [`Server::start_routes`] with the bound cluster address first).
+pub fn serve_cluster(
+    server: Arc<Server>,
+    listener: TcpListener,
+    cluster: Option<TcpListener>,
+    threads: usize,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    ready: impl FnOnce(ServeHandle),
+) -> io::Result<()> {
     let tls = tls.map(|config| ListenerTls {
         config,
         settings: server.config().tls.clone().unwrap_or_default(),
@@ -99,6 +112,24 @@ pub fn serve_tls(
         tls,
         stopped,
     ));
+    if let Some(cluster) = cluster {
+        let cluster = Async::new(cluster)?;
+        let stop = stop_rx.clone();
+        ex.spawn(crate::route::accept_loop(
+            ex.clone(),
+            server.clone(),
+            cluster,
+            async move {
+                let _ = stop.recv().await;
+            },
+        ))
+        .detach();
+        let stop = stop_rx.clone();
+        ex.spawn(crate::route::dial_loop(ex.clone(), server.clone(), async move {
+            let _ = stop.recv().await;
+        }))
+        .detach();
+    }
     let result = smol::block_on(ex.run(accepting));
     // After `stop_accepting` the clients are served on until the shutdown.
     smol::block_on(ex.run(async {
@@ -150,7 +181,7 @@ async fn accept_loop(
 /// Waits (at most about a second) for every client to be gone after a shutdown.
 async fn drain(server: &Arc<Server>) {
     for _ in 0..100 {
-        if server.num_clients() == 0 {
+        if server.num_clients() == 0 && server.routes().is_empty() {
             return;
         }
         smol::Timer::after(std::time::Duration::from_millis(10)).await;

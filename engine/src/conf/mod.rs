@@ -7,7 +7,10 @@
 //!   `include` (relative to the including file);
 //! * [`digest`]: the `sha256:` digest `nats-server -t` prints;
 //! * [`options`]: the tree read as server options;
-//! * [`security`]: the `authorization` and `accounts` blocks.
+//! * [`security`]: the `authorization` and `accounts` blocks;
+//! * [`cluster_block`]: the `cluster {}` block (routes);
+//! * [`unimplemented_blocks`]: the `gateway`, `leafnodes`, `websocket` and `mqtt` blocks,
+//!   checked as the reference checks them though not applied.
 //!
 //! The engine does no IO: files and environment variables come through a [`Host`].
 //!
@@ -24,6 +27,7 @@
 //! assert_eq!(doc.root["max_payload"].value, engine::conf::Value::Int(1024));
 //! ```
 
+pub mod cluster_block;
 pub mod digest;
 pub mod duration;
 pub mod error;
@@ -33,6 +37,7 @@ mod parser;
 pub mod path;
 pub mod security;
 pub mod tls_block;
+pub mod unimplemented_blocks;
 pub mod value;
 
 pub use error::ConfError;

@@ -101,6 +101,8 @@ pub struct FileOptions {
     pub security: super::security::SecurityOptions,
     /// The client listener's `tls {}` block.
     pub tls: Option<super::tls_block::TlsFileOptions>,
+    /// The `cluster {}` block.
+    pub cluster: Option<super::cluster_block::ClusterFileOptions>,
 }
 
 /// The outcome of reading the options of a file.
@@ -148,7 +150,6 @@ fn unimplemented(key: &str) -> Option<Unimplemented> {
         | "proxies" => Refuse("decentralized authentication"),
         "jetstream" | "store_dir" | "storedir" | "default_js_domain" => Refuse("JetStream"),
         "mappings" | "maps" => Refuse("subject mappings"),
-        "cluster" => Ignore("clustering"),
         "gateway" => Ignore("gateways"),
         "leaf" | "leafnodes" => Ignore("leaf nodes"),
         "websocket" | "ws" => Ignore("WebSocket"),
@@ -460,6 +461,18 @@ fn apply(cx: &mut Ctx<'_>, key: &str, tok: &Token) {
         }
         "no_auth_user" => cx.out.options.security.no_auth_user = cx.string(tok),
         "tls" => cx.out.options.tls = super::tls_block::tls_block(tok, &mut cx.out.errors),
+        "cluster" => {
+            cx.out.options.cluster = super::cluster_block::cluster_block(tok, &mut cx.out.errors);
+        }
+        "gateway" | "leaf" | "leafnodes" | "websocket" | "ws" | "mqtt" => {
+            use super::unimplemented_blocks::{check_block, Block};
+            if let Some(block) = Block::from_key(&lower) {
+                check_block(block, tok, &mut cx.out.errors, &mut cx.out.warnings);
+            }
+            if let Some(kind) = unimplemented(&lower) {
+                not_applied(cx, key, &lower, tok, kind);
+            }
+        }
         other => match unimplemented(other) {
             Some(kind) => not_applied(cx, key, other, tok, kind),
             None if tok.used_variable => {}
