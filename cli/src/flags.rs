@@ -50,7 +50,6 @@ use Kind::{Bool, Value};
 use Support::{NotYet, Yes};
 
 const CLUSTER: Support = NotYet("clustering");
-const HTTPS: Support = NotYet("HTTPS monitoring");
 const JETSTREAM: Support = NotYet("JetStream");
 
 /// Every flag of the reference's `nats-server -h`.
@@ -60,7 +59,7 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["n", "name", "server_name"], "name", Value, Yes),
     spec(&["P", "pid"], "pid", Value, Yes),
     spec(&["m", "http_port"], "http_port", Value, Yes),
-    spec(&["ms", "https_port"], "https_port", Value, HTTPS),
+    spec(&["ms", "https_port"], "https_port", Value, Yes),
     spec(&["c", "config"], "config", Value, Yes),
     spec(&["t"], "t", Bool, Yes),
     spec(&["sl", "signal"], "signal", Value, Yes),
@@ -144,6 +143,8 @@ pub struct Flags {
     pub pid_file: Option<PathBuf>,
     /// `-m/--http_port`: monitoring port (`-1`: any free port, `0`: off).
     pub http_port: Option<i32>,
+    /// `-ms/--https_port`: HTTPS monitoring port (same conventions; needs TLS).
+    pub https_port: Option<i32>,
     /// `--ports_file_dir`.
     pub ports_file_dir: Option<PathBuf>,
     /// `-l/--log`.
@@ -374,6 +375,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
     flags.name = last_value(&mut p, "--name", "n")?;
     flags.pid_file = last_value(&mut p, "--pid", "P")?;
     flags.http_port = last_value(&mut p, "--http_port", "m")?;
+    flags.https_port = last_value(&mut p, "--https_port", "ms")?;
     flags.ports_file_dir = last_value(&mut p, "--ports_file_dir", "ports_file_dir")?;
     flags.log_file = last_value(&mut p, "--log", "l")?;
     flags.config = last_value(&mut p, "--config", "c")?;

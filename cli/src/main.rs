@@ -239,16 +239,28 @@ fn run(
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     config.port = local.port();
     let server = Server::new(config, server_seed, Instant::now());
-    server.set_system_handler(std::sync::Arc::new(monitor::system::SystemResponder::new(
-        engine::monitor::HttpListen::default(),
-    )));
     log::info!("  Name:     {}", server.name());
     log::info!("  ID:       {}", server.id());
     if let Some(l) = &loaded {
         options::log_loaded(l);
     }
-    let monitor = start_monitor(&flags, &server)?;
-    let monitor_port = monitor.as_ref().map(|m| m.local_addr().port());
+    // `/varz` reports when the client certificate expires.
+    let cert_not_after = server
+        .config()
+        .tls
+        .as_ref()
+        .and(flags.tls.cert.as_deref())
+        .and_then(monitor::not_after_of_pem_file);
+    let monitor = start_monitor(&flags, loaded.as_ref(), &server, cert_not_after)?;
+    // The system account's documents report the monitoring listener as `/varz` does.
+    let listen = monitor.as_ref().map(|m| m.listen().clone());
+    server.set_system_handler(std::sync::Arc::new(monitor::system::SystemResponder::new(
+        listen.unwrap_or_default(),
+        cert_not_after,
+    )));
+    let monitor_url = monitor
+        .as_ref()
+        .map(|m| (m.scheme(), m.listen().host.clone(), m.local_addr().port()));
     log::info!(
         "Listening for client connections on {}",
         host_port(&server.config().host, local.port())
@@ -271,7 +283,9 @@ fn run(
             dir,
             &server.config().host,
             local.port(),
-            monitor_port,
+            monitor_url
+                .as_ref()
+                .map(|(scheme, host, port)| (*scheme, host.as_str(), *port)),
         )?),
         None => None,
     };
@@ -299,20 +313,49 @@ fn run(
     result.map_err(|e| e.to_string())
 }
 
-/// Starts HTTP monitoring when `-m` asks for it (`-1`: any free port, `0`: off) on the
+/// Starts HTTP monitoring when `-m` (or the file) asks for it, or HTTPS monitoring when
+/// `-ms` does (`-1`: any free port, `0`: off), on the file's `http`/`https` host or else the
 /// client host, as the reference does.
 fn start_monitor(
     flags: &Flags,
+    loaded: Option<&options::Loaded>,
     server: &std::sync::Arc<Server>,
+    cert_not_after: Option<std::time::SystemTime>,
 ) -> Result<Option<monitor::Monitor>, String> {
-    let port = match flags.http_port {
-        None | Some(0) => return Ok(None),
-        Some(p) if p < 0 => 0,
-        Some(p) => u16::try_from(p).map_err(|_| format!("invalid monitor port {p}"))?,
+    let file = loaded.map(|l| &l.file.monitoring);
+    let requested = monitor::settings::Requested {
+        http_port: flags.http_port.map(i64::from),
+        https_port: flags.https_port.map(i64::from),
+        http_host: file.and_then(|m| m.http_host.as_deref()),
+        client_host: &server.config().host,
+        base_path: file.and_then(|m| m.http_base_path.as_deref()),
     };
-    monitor::start(server.clone(), &server.config().host, port)
+    let settings = monitor::settings::resolve(&requested, || monitor_tls(flags))
+        .map_err(|e| format!("Can't start monitoring: {e}"))?;
+    let Some(settings) = settings else {
+        return Ok(None);
+    };
+    monitor::start(server.clone(), &settings, cert_not_after)
         .map(Some)
         .map_err(|e| format!("Can't start monitoring: {e}"))
+}
+
+/// The TLS configuration of HTTPS monitoring: the client certificate and key, without
+/// asking browsers for a client certificate (as the reference). `None` without TLS.
+fn monitor_tls(flags: &Flags) -> Option<Arc<rustls::ServerConfig>> {
+    if !flags.tls.requested() {
+        return None;
+    }
+    let files = tls::TlsFiles {
+        cert_file: flags.tls.cert.as_deref()?,
+        key_file: flags.tls.key.as_deref()?,
+        ca_file: None,
+        verify: false,
+        tls13_only: flags.tls.tls13_only,
+    };
+    // The client listener loaded the same files a moment ago; a failure here is reported
+    // as the reference's "TLS cert and key required".
+    tls::server_config(files).ok()
 }
 
 /// `host:port`, with brackets around IPv6 hosts.
@@ -330,19 +373,25 @@ fn write_ports_file(
     dir: &Path,
     host: &str,
     port: u16,
-    monitor_port: Option<u16>,
+    monitor: Option<(&str, &str, u16)>,
 ) -> Result<PathBuf, String> {
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "nats-server".to_string());
     let path = dir.join(format!("{exe}_{}.ports", std::process::id()));
-    let host = if host == "0.0.0.0" || host == "::" || host.is_empty() {
-        "127.0.0.1"
-    } else {
-        host
+    let reachable = |host: &'_ str| -> String {
+        if host == "0.0.0.0" || host == "::" || host.is_empty() {
+            "127.0.0.1".to_string()
+        } else {
+            host.to_string()
+        }
     };
-    let monitoring = monitor_port.map(|p| format!("http://{}", host_port(host, p)));
+    let host = reachable(host);
+    let host = host.as_str();
+    let monitoring = monitor.map(|(scheme, mhost, p)| {
+        format!("{scheme}://{}", host_port(&reachable(mhost), p))
+    });
     let body = ports_json(
         &format!("nats://{}", host_port(host, port)),
         monitoring.as_deref(),

@@ -152,6 +152,11 @@ fn merge_into_flags(flags: &mut Flags, file: &FileOptions) -> Result<(), String>
             flags.http_port = Some(i32::try_from(p).map_err(|_| format!("invalid port {p}"))?);
         }
     }
+    if flags.https_port.is_none() {
+        if let Some(p) = file.monitoring.https_port {
+            flags.https_port = Some(i32::try_from(p).map_err(|_| format!("invalid port {p}"))?);
+        }
+    }
     if flags.pid_file.is_none() {
         flags.pid_file = file.pid_file.as_ref().map(Into::into);
     }

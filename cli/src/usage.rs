@@ -9,10 +9,10 @@ Server options:
     -p, --port <port>                Client port (default: 4222; -1 picks a free port)
     -n, --name, --server_name <name> Server name (default: the server id)
     -P, --pid <file>                 Write the process id to this file
-    -m, --http_port <port>           HTTP monitoring port (not yet implemented)
-    -ms, --https_port <port>         HTTPS monitoring port (not yet implemented)
-    -c, --config <file>              Configuration file (not yet implemented)
-    -t                               Check the configuration and exit (not yet implemented)
+    -m, --http_port <port>           HTTP monitoring port (-1 picks a free port)
+    -ms, --https_port <port>         HTTPS monitoring port (needs --tlscert/--tlskey or tls {})
+    -c, --config <file>              Configuration file
+    -t                               Check the configuration and exit
     -sl, --signal <signal>[=<pid>]   Send signal to nats-server process (ldm, stop, quit, term,
                                      reopen, reload); pid may be a pid file or end in *
         --client_advertise <url>     Client URL advertised to the cluster (not yet implemented)

@@ -71,7 +71,7 @@ fn sync(c: &mut RawClient) {
 
 /// A server with monitoring and the standard situation: a subscriber on `foo` and `bar.*`
 /// (queue `q`), a publisher that sent `N` messages of `B` bytes to `foo`, and one closed
-/// connection. The clients stay open while the value lives.
+/// connection that held two subscriptions. The clients stay open while the value lives.
 struct Situation {
     server: ServerProcess,
     http: u16,
@@ -98,7 +98,8 @@ fn situation(bin: &std::path::Path) -> Situation {
     sync(&mut publisher);
     sync(&mut sub);
     let mut gone = RawClient::connect(&addr).expect("connect");
-    gone.send(b"CONNECT {\"verbose\":false}\r\n").expect("send");
+    gone.send(b"CONNECT {\"verbose\":false}\r\nSUB gone.> 9\r\nSUB gone.q work 10\r\n")
+        .expect("send");
     sync(&mut gone);
     let gone = gone.into_stream();
     let gone_port = gone.local_addr().expect("local address").port();
@@ -245,6 +246,27 @@ const CONN_EXACT: &[&str] = &[
     "name_tag",
 ];
 
+/// Connection fields equal on both servers, and the account of subscriptions (closed
+/// connections list theirs with it).
+const CLOSED_SUBS_EXACT: &[&str] = &[
+    "num_connections",
+    "total",
+    "kind",
+    "type",
+    "ip",
+    "in_msgs",
+    "out_msgs",
+    "subscriptions",
+    "reason",
+    "subscriptions_list",
+    "account",
+    "account_tag",
+    "subject",
+    "qgroup",
+    "sid",
+    "msgs",
+];
+
 const VARZ_EXACT: &[&str] = &[
     "version",
     "proto",
@@ -311,6 +333,23 @@ const CASES: &[Case] = &[
         exact: CONN_EXACT,
         // What was still unwritten when a socket closed depends on timing.
         masked: &[".connections[].pending_bytes"],
+    },
+    Case {
+        // Closed connections keep the subscriptions they held.
+        path: "/connz?state=closed&subs=1",
+        exact: CLOSED_SUBS_EXACT,
+        masked: &[".connections[].pending_bytes"],
+    },
+    Case {
+        path: "/connz?state=closed&subs=detail",
+        exact: CLOSED_SUBS_EXACT,
+        masked: &[".connections[].pending_bytes"],
+    },
+    Case {
+        // Round-trip times differ by nature, and so does their order.
+        path: "/connz?sort=rtt",
+        exact: &["num_connections", "total", "offset", "limit", "kind", "type"],
+        masked: &[],
     },
     Case {
         path: "/connz?state=all&sort=msgs_to&limit=1&offset=0",
@@ -652,5 +691,93 @@ fn monitor_port_in_use_is_fatal_like_the_reference() {
             "{}: {out}",
             bin.display()
         );
+    }
+}
+
+/// Reads from `s` until `needle` arrived; panics after `wait`.
+fn read_until(s: &mut TcpStream, needle: &[u8], wait: Duration) -> Vec<u8> {
+    let deadline = Instant::now() + wait;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(needle.len()).any(|w| w == needle) {
+        assert!(
+            Instant::now() < deadline,
+            "no {:?} within {wait:?}; got {:?}",
+            String::from_utf8_lossy(needle),
+            String::from_utf8_lossy(&got)
+        );
+        s.set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("read timeout");
+        match s.read(&mut buf) {
+            Ok(0) => panic!("closed; got {:?}", String::from_utf8_lossy(&got)),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    got
+}
+
+/// Parses Go's `time.Duration` text as the reference writes `rtt` (`"831µs"`,
+/// `"5.129427ms"`, `"1.5s"`, `"0s"`): a decimal number and one unit.
+fn go_duration(text: &str) -> Option<Duration> {
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let nanos_per = match unit {
+        "ns" => 1.0,
+        "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        _ => return None,
+    };
+    Some(Duration::from_nanos((value * nanos_per) as u64))
+}
+
+/// The `rtt` of the connection from local port `port`, parsed.
+fn rtt_of(http: u16, port: u16) -> (String, Duration) {
+    let connz = json(http, "/connz");
+    let conn = connz["connections"]
+        .as_array()
+        .and_then(|l| l.iter().find(|c| c["port"] == port))
+        .unwrap_or_else(|| panic!("connection {port} not listed: {connz}"))
+        .clone();
+    let text = conn["rtt"].as_str().expect("rtt text").to_string();
+    let d = go_duration(&text).unwrap_or_else(|| panic!("rtt {text:?} is not a Go duration"));
+    (text, d)
+}
+
+/// How long the client below waits before answering the server's PING: the round-trip time
+/// measured from that PING cannot be shorter.
+const PONG_DELAY: Duration = Duration::from_millis(300);
+
+/// On both servers: CONNECT gives a first round-trip estimate (non-zero, in Go's duration
+/// format); the server's first keepalive PING is answered late, and the PONG re-measures it.
+#[test]
+fn rtt_is_measured_like_the_reference() {
+    for bin in [reference_binary(), our_binary()] {
+        let http = free_port();
+        let server = ServerProcess::start(&bin, &["-m", &http.to_string()]);
+        let mut s = TcpStream::connect(server.addr()).expect("connect");
+        read_until(&mut s, b"\r\n", DEFAULT_TIMEOUT);
+        s.write_all(b"CONNECT {\"verbose\":false,\"lang\":\"rust\",\"protocol\":1}\r\nPING\r\n")
+            .expect("send");
+        read_until(&mut s, b"PONG\r\n", DEFAULT_TIMEOUT);
+        let port = s.local_addr().expect("local address").port();
+        let (text, first) = rtt_of(http, port);
+        assert!(first > Duration::ZERO, "{}: rtt {text:?}", bin.display());
+        // The first keepalive PING comes about 2 s after connecting, on both servers.
+        read_until(&mut s, b"PING\r\n", Duration::from_secs(10));
+        thread::sleep(PONG_DELAY);
+        s.write_all(b"PONG\r\nPING\r\n").expect("send");
+        read_until(&mut s, b"PONG\r\n", DEFAULT_TIMEOUT);
+        let (text, measured) = rtt_of(http, port);
+        assert!(
+            measured >= PONG_DELAY,
+            "{}: rtt {text:?} after a PONG sent {PONG_DELAY:?} after the PING",
+            bin.display()
+        );
+        assert!(text.ends_with("ms") || text.ends_with('s'), "{text}");
+        drop(server);
     }
 }

@@ -1,12 +1,17 @@
-//! HTTP monitoring (`-m/--http_port`): the reference's JSON endpoints plus `/metrics`,
-//! served by `tiny_http` on worker threads of their own, away from the client runtime.
+//! HTTP monitoring (`-m/--http_port`) or HTTPS monitoring (`-ms/--https_port`): the
+//! reference's JSON endpoints plus `/metrics`, under `http_base_path`, served on threads of
+//! their own away from the client runtime (plain HTTP by `tiny_http`, HTTPS by [`https`]).
 //!
 //! Each request snapshots the engine's counters (no lock or atomic is added to the message
 //! path) and builds its document with `engine::monitor`.
 
+mod cert;
+mod https;
+mod path;
 mod process;
 mod query;
 mod routes;
+pub mod settings;
 pub mod system;
 
 use std::net::{SocketAddr, TcpListener};
@@ -19,6 +24,8 @@ use engine::monitor::HttpListen;
 use engine::Server;
 
 pub use routes::{MonitorState, Reply};
+pub use cert::not_after_of_pem_file;
+pub use settings::{MonitorSettings, Scheme};
 
 /// Threads answering monitoring requests.
 const WORKERS: usize = 2;
@@ -44,10 +51,22 @@ pub enum MonitorStartError {
 
 /// A running monitor; stop it with [`Monitor::shutdown`] (also on drop).
 pub struct Monitor {
-    http: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
-    stopping: Arc<AtomicBool>,
+    backend: Backend,
     addr: SocketAddr,
+    listen: HttpListen,
+    scheme: &'static str,
+}
+
+/// What serves the requests.
+enum Backend {
+    /// Plain HTTP: `tiny_http` and its worker threads.
+    Http {
+        http: Arc<tiny_http::Server>,
+        workers: Vec<JoinHandle<()>>,
+        stopping: Arc<AtomicBool>,
+    },
+    /// HTTPS.
+    Https(https::HttpsServer),
 }
 
 impl Monitor {
@@ -56,19 +75,51 @@ impl Monitor {
         self.addr
     }
 
+    /// Where it listens, as `/varz` and the system account's documents report it.
+    pub fn listen(&self) -> &HttpListen {
+        &self.listen
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
+    }
+
     /// Stops accepting requests and waits for the workers.
     pub fn shutdown(mut self) {
         self.stop();
     }
 
     fn stop(&mut self) {
-        self.stopping.store(true, Ordering::Release);
-        for _ in 0..self.workers.len() {
-            self.http.unblock();
+        self.backend.stop();
+    }
+}
+
+impl Backend {
+    fn stop(&mut self) {
+        match self {
+            Backend::Http {
+                http,
+                workers,
+                stopping,
+            } => stop_workers(http, workers, stopping),
+            Backend::Https(server) => server.stop(),
         }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
-        }
+    }
+}
+
+/// Ends the `tiny_http` workers: sets the flag, unblocks each, waits for them.
+fn stop_workers(
+    http: &tiny_http::Server,
+    workers: &mut Vec<JoinHandle<()>>,
+    stopping: &AtomicBool,
+) {
+    stopping.store(true, Ordering::Release);
+    for _ in 0..workers.len() {
+        http.unblock();
+    }
+    for w in workers.drain(..) {
+        let _ = w.join();
     }
 }
 
@@ -97,11 +148,16 @@ fn bind_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Starts monitoring `server` on `host:port` (port 0: any free port) and logs
-/// `Starting http monitor on host:port` as the reference does. Callable from the flags
-/// path (`-m`) and the configuration path (`http`, `http_port`, `monitor_port`).
-pub fn start(server: Arc<Server>, host: &str, port: u16) -> Result<Monitor, MonitorStartError> {
-    let wanted = host_port(host, port);
+/// Starts monitoring `server` as `settings` say and logs `Starting http monitor on
+/// host:port` (or `https`) as the reference does. `tls_cert_not_after` is the expiry of the
+/// client TLS certificate, reported by `/varz`.
+pub fn start(
+    server: Arc<Server>,
+    settings: &MonitorSettings,
+    tls_cert_not_after: Option<std::time::SystemTime>,
+) -> Result<Monitor, MonitorStartError> {
+    let host = settings.host.as_str();
+    let wanted = host_port(host, settings.port);
     let bind_error = |reason: String| MonitorStartError::Bind {
         addr: wanted.clone(),
         reason,
@@ -110,34 +166,70 @@ pub fn start(server: Arc<Server>, host: &str, port: u16) -> Result<Monitor, Moni
     let addr = listener
         .local_addr()
         .map_err(|e| bind_error(e.to_string()))?;
-    let http = tiny_http::Server::from_listener(listener, None)
-        .map_err(|e| MonitorStartError::Setup(e.to_string()))?;
-    log::info!("Starting http monitor on {}", host_port(host, addr.port()));
-    let http = Arc::new(http);
+    let scheme = settings.scheme.name();
+    log::info!(
+        "Starting {scheme} monitor on {}",
+        host_port(host, addr.port())
+    );
+    let (port, https_port) = match settings.scheme {
+        Scheme::Http => (addr.port(), 0),
+        Scheme::Https(_) => (0, addr.port()),
+    };
+    let listen = HttpListen {
+        host: host.to_string(),
+        port,
+        https_port,
+        base_path: settings.base_path.clone(),
+    };
     let state = Arc::new(MonitorState::new(
         server,
-        HttpListen {
-            host: host.to_string(),
-            port: addr.port(),
-            https_port: 0,
-            base_path: String::new(),
-        },
+        listen.clone(),
+        tls_cert_not_after,
     ));
-    let mut monitor = Monitor {
-        http: http.clone(),
-        workers: Vec::with_capacity(WORKERS),
-        stopping: Arc::new(AtomicBool::new(false)),
-        addr,
+    let backend = match &settings.scheme {
+        Scheme::Http => serve_http(listener, &state)?,
+        Scheme::Https(tls) => Backend::Https(
+            https::HttpsServer::spawn(listener, tls.clone(), state)
+                .map_err(|e| MonitorStartError::Setup(e.to_string()))?,
+        ),
     };
+    Ok(Monitor {
+        backend,
+        addr,
+        listen,
+        scheme,
+    })
+}
+
+/// Serves plain HTTP on `listener` with `tiny_http` and [`WORKERS`] threads.
+fn serve_http(
+    listener: TcpListener,
+    state: &Arc<MonitorState>,
+) -> Result<Backend, MonitorStartError> {
+    let http = tiny_http::Server::from_listener(listener, None)
+        .map_err(|e| MonitorStartError::Setup(e.to_string()))?;
+    let http = Arc::new(http);
+    let stopping = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::with_capacity(WORKERS);
     for i in 0..WORKERS {
-        let (http, state, stopping) = (http.clone(), state.clone(), monitor.stopping.clone());
-        let worker = std::thread::Builder::new()
+        let (h, state, stop) = (http.clone(), state.clone(), stopping.clone());
+        let spawned = std::thread::Builder::new()
             .name(format!("monitor-{i}"))
-            .spawn(move || serve(&http, &state, &stopping))
-            .map_err(|e| MonitorStartError::Setup(e.to_string()))?;
-        monitor.workers.push(worker);
+            .spawn(move || serve(&h, &state, &stop));
+        match spawned {
+            Ok(worker) => workers.push(worker),
+            Err(e) => {
+                // Stop the workers already running before giving up.
+                stop_workers(&http, &mut workers, &stopping);
+                return Err(MonitorStartError::Setup(e.to_string()));
+            }
+        }
     }
-    Ok(monitor)
+    Ok(Backend::Http {
+        http,
+        workers,
+        stopping,
+    })
 }
 
 /// Answers requests until `stopping` is set (and the server unblocked).
@@ -168,6 +260,9 @@ fn to_response(reply: Reply) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
     }
     if reply.status == 404 {
         headers.push(header("X-Content-Type-Options", "nosniff"));
+    }
+    if let Some(to) = reply.location.as_deref() {
+        headers.push(header("Location", to));
     }
     for h in headers.into_iter().flatten() {
         response.add_header(h);

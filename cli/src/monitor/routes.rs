@@ -8,6 +8,7 @@ use engine::monitor::{self, Clock, Context, HttpListen};
 use engine::Server;
 use serde::Serialize;
 
+use super::path::{canonical_request_path, BasePath};
 use super::process::ProcessSampler;
 use super::query::{Query, QueryError};
 
@@ -22,6 +23,8 @@ pub struct Reply {
     pub cors: bool,
     /// Body.
     pub body: Vec<u8>,
+    /// `Location` of a redirect.
+    pub location: Option<String>,
 }
 
 const JSON: &str = "application/json";
@@ -36,6 +39,7 @@ impl Reply {
                 content_type: JSON,
                 cors: true,
                 body,
+                location: None,
             },
             Err(e) => Reply::text(500, format!("Error marshaling response: {e}")),
         }
@@ -47,6 +51,19 @@ impl Reply {
             content_type: TEXT,
             cors: false,
             body: body.into_bytes(),
+            location: None,
+        }
+    }
+
+    /// Go's `307 Temporary Redirect` to the cleaned form of a request path.
+    fn redirect(to: String) -> Reply {
+        let body = format!("<a href=\"{}\">Temporary Redirect</a>.\n\n", html_escape(&to));
+        Reply {
+            status: 307,
+            content_type: HTML,
+            cors: false,
+            body: body.into_bytes(),
+            location: Some(to),
         }
     }
 
@@ -67,11 +84,14 @@ pub struct MonitorState {
     pub server: Arc<Server>,
     /// Where the monitor listens.
     pub http: HttpListen,
+    /// Where the endpoints are served (`http_base_path`).
+    base: BasePath,
     sampler: ProcessSampler,
     /// A monotonic reading and the wall-clock time taken with it: every instant is mapped
     /// to wall-clock time through this one pair, so times stay stable between requests.
     anchor: Clock,
     req_stats: Mutex<BTreeMap<String, u64>>,
+    tls_cert_not_after: Option<SystemTime>,
 }
 
 /// Endpoints served, in the order the index page lists them.
@@ -89,10 +109,16 @@ const ENDPOINTS: [(&str, &str); 10] = [
 ];
 
 impl MonitorState {
-    /// State for a monitor of `server` listening at `http`.
-    pub fn new(server: Arc<Server>, http: HttpListen) -> MonitorState {
+    /// State for a monitor of `server` listening at `http`; `tls_cert_not_after` is the
+    /// expiry of the client TLS certificate, if TLS is on.
+    pub fn new(
+        server: Arc<Server>,
+        http: HttpListen,
+        tls_cert_not_after: Option<SystemTime>,
+    ) -> MonitorState {
         MonitorState {
             server,
+            base: BasePath::new(&http.base_path),
             http,
             sampler: ProcessSampler::new(Instant::now()),
             anchor: Clock {
@@ -100,6 +126,7 @@ impl MonitorState {
                 wall: SystemTime::now(),
             },
             req_stats: Mutex::new(BTreeMap::new()),
+            tls_cert_not_after,
         }
     }
 
@@ -119,47 +146,62 @@ impl MonitorState {
             http: self.http.clone(),
             process: self.sampler.sample(now),
             http_req_stats: self.count(path),
+            tls_cert_not_after: self.tls_cert_not_after,
         }
     }
 
-    /// Answers `path?query` at `now`.
+    /// Answers `path?query` at `now`. Paths that are not clean are redirected to their clean
+    /// form first, as the reference's router does.
     pub fn handle(&self, path: &str, query: &str, now: Instant) -> Reply {
-        let known = path == "/"
-            || ENDPOINTS
-                .iter()
-                .any(|(p, _)| path.strip_prefix('/') == Some(p));
-        if !known {
-            return Reply::not_found();
+        let canonical = canonical_request_path(path);
+        if canonical != path {
+            let to = if query.is_empty() {
+                canonical
+            } else {
+                format!("{canonical}?{query}")
+            };
+            return Reply::redirect(to);
         }
-        let ctx = self.context(path, now);
+        let endpoint = match self.base.strip(path) {
+            Some("") => "",
+            // The reference's old name of `/subsz`, still served (and counted as `/subsz`).
+            Some("subscriptionsz") => "subsz",
+            Some(e) if ENDPOINTS.iter().any(|(p, _)| *p == e) => e,
+            _ => return Reply::not_found(),
+        };
+        // Requests are counted by endpoint, whatever the base path.
+        let ctx = self.context(&format!("/{endpoint}"), now);
         let q = Query::parse(query);
         let server = &self.server;
-        let result: Result<Reply, QueryError> = match path {
-            "/" => Ok(index_page()),
-            "/varz" => Ok(Reply::json(&monitor::varz(server, &ctx))),
-            "/connz" => q
+        let result: Result<Reply, QueryError> = match endpoint {
+            "" => Ok(index_page(&self.base)),
+            "varz" => Ok(Reply::json(&monitor::varz(server, &ctx))),
+            "connz" => q
                 .connz()
                 .and_then(|o| Ok(monitor::connz(server, &o, &ctx)?))
                 .map(|d| Reply::json(&d)),
-            "/routez" => Ok(Reply::json(&monitor::routez(server, &ctx))),
-            "/gatewayz" => Ok(Reply::json(&monitor::gatewayz(server, &ctx))),
-            "/leafz" => Ok(Reply::json(&monitor::leafz(server, &ctx))),
-            "/subsz" => q
+            "routez" => q
+                .bool("subs")
+                .map(|subs| Reply::json(&monitor::routez_with(server, subs, &ctx))),
+            "gatewayz" => Ok(Reply::json(&monitor::gatewayz(server, &ctx))),
+            "leafz" => Ok(Reply::json(&monitor::leafz(server, &ctx))),
+            "subsz" => q
                 .subsz()
                 .and_then(|o| Ok(monitor::subsz(server, &o, &ctx)?))
                 .map(|d| Reply::json(&d)),
-            "/accountz" => monitor::accountz(server, &q.accountz(), &ctx)
+            "accountz" => monitor::accountz(server, &q.accountz(), &ctx)
                 .map(|d| Reply::json(&d))
                 .map_err(QueryError::from),
-            "/accstatz" => q
+            "accstatz" => q
                 .bool("unused")
                 .map(|unused| Reply::json(&monitor::accstatz(server, unused, &ctx))),
-            "/healthz" => q.healthz().map(|o| health_reply(&monitor::healthz(&o))),
-            "/metrics" => Ok(Reply {
+            "healthz" => q.healthz().map(|o| health_reply(&monitor::healthz(&o))),
+            "metrics" => Ok(Reply {
                 status: 200,
                 content_type: monitor::metrics::CONTENT_TYPE,
                 cors: false,
                 body: monitor::metrics::render(server, &ctx).into_bytes(),
+                location: None,
             }),
             _ => Ok(Reply::not_found()),
         };
@@ -175,18 +217,20 @@ fn health_reply(h: &monitor::HealthStatus) -> Reply {
         content_type: JSON,
         cors: true,
         body,
+        location: None,
     }
 }
 
-/// The index page: a link per endpoint.
-fn index_page() -> Reply {
+/// The index page: a link per endpoint, relative to the page (under the base path).
+fn index_page(base: &BasePath) -> Reply {
     let mut html = String::from(
         "<html lang=\"en\">\n<head><title>NATS Server</title></head>\n<body>\n\
          <h1>NATS Server</h1>\n",
     );
     html.push_str(&format!("<p>v{}</p>\n", engine::VERSION));
     for (path, title) in ENDPOINTS {
-        html.push_str(&format!("<a href=./{path}>{title} /{path}</a><br/>\n"));
+        let link = base.link(path);
+        html.push_str(&format!("<a href={link}>{title} /{path}</a><br/>\n"));
     }
     html.push_str(
         "<a href=https://docs.nats.io/running-a-nats-service/nats_admin/monitoring>Help</a>\n\
@@ -197,5 +241,22 @@ fn index_page() -> Reply {
         content_type: HTML,
         cors: false,
         body: html.into_bytes(),
+        location: None,
     }
+}
+
+/// Escapes the characters HTML gives a meaning to (for the redirect body).
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }

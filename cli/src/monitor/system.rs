@@ -21,11 +21,13 @@ pub struct SystemResponder {
     seq: AtomicU64,
     id_seed: u64,
     http: HttpListen,
+    tls_cert_not_after: Option<SystemTime>,
 }
 
 impl SystemResponder {
-    /// A responder whose documents report the monitoring listener `http`.
-    pub fn new(http: HttpListen) -> SystemResponder {
+    /// A responder whose documents report the monitoring listener `http` and the client
+    /// TLS certificate's expiry.
+    pub fn new(http: HttpListen, tls_cert_not_after: Option<SystemTime>) -> SystemResponder {
         let mut seed = [0u8; 8];
         let _ = getrandom::fill(&mut seed);
         SystemResponder {
@@ -37,6 +39,7 @@ impl SystemResponder {
             seq: AtomicU64::new(1),
             id_seed: u64::from_le_bytes(seed),
             http,
+            tls_cert_not_after,
         }
     }
 
@@ -49,6 +52,7 @@ impl SystemResponder {
             http: self.http.clone(),
             process: self.sampler.sample(now),
             http_req_stats: BTreeMap::new(),
+            tls_cert_not_after: self.tls_cert_not_after,
         }
     }
 
@@ -206,8 +210,9 @@ impl SystemResponder {
                 user,
             } => {
                 let mut c = Self::client_block(&client.snapshot, account, user.as_deref(), ctx);
-                // Round-trip time is not measured yet: 0, as the reference reports it then.
-                c.insert("rtt".into(), 0.into());
+                // The last round-trip time, in nanoseconds as the reference writes it.
+                let rtt = u64::try_from(client.snapshot.rtt.as_nanos()).unwrap_or(u64::MAX);
+                c.insert("rtt".into(), rtt.into());
                 c.insert("stop".into(), ctx.clock.rfc3339(client.stop).into());
                 let s = &client.snapshot;
                 let extra = json!({

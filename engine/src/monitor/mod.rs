@@ -25,7 +25,7 @@ mod varz;
 use std::collections::BTreeMap;
 
 pub use accounts::{accountz, accstatz, AccountDetail, AccountStatz, Accountz, AccountzOptions};
-pub use cluster::{gatewayz, leafz, routez, Gatewayz, Leafz, Routez};
+pub use cluster::{gatewayz, leafz, routez, routez_with, Gatewayz, Leafz, RouteEntry, Routez};
 pub use connz::{connz, ConnInfo, ConnState, Connz, ConnzOptions, SortOpt, SubDetail};
 pub use healthz::{healthz, HealthStatus, HealthzOptions};
 pub use subsz::{subsz, Subsz, SubszOptions};
@@ -77,6 +77,8 @@ pub struct Context {
     pub process: ProcessStats,
     /// Requests served so far per path (the current one included), for `/varz`.
     pub http_req_stats: BTreeMap<String, u64>,
+    /// When the client TLS certificate expires (`tls_cert_not_after`), if TLS is on.
+    pub tls_cert_not_after: Option<std::time::SystemTime>,
 }
 
 /// A request the reference answers with `400 Bad Request` and this text.

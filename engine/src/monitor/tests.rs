@@ -28,6 +28,7 @@ fn ctx(now: Instant) -> Context {
         },
         process: ProcessStats::default(),
         http_req_stats: BTreeMap::new(),
+        tls_cert_not_after: None,
     }
 }
 

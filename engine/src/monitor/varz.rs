@@ -51,7 +51,15 @@ pub struct Varz {
     pub go: String,
     pub host: String,
     pub port: u16,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub auth_required: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_required: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_verify: bool,
     pub max_connections: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub max_subscriptions: usize,
     pub ping_interval: u128,
     pub ping_max: u32,
     pub http_host: String,
@@ -105,10 +113,15 @@ pub struct Varz {
     pub slow_consumer_stats: KindCounts,
     pub stale_connection_stats: KindCounts,
     pub disk_io_wait_stats: DiskIoWaitStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert_not_after: Option<String>,
 }
 
-/// Seconds the reference allows for authentication and TLS handshakes (defaults).
-const AUTH_TIMEOUT_SECS: f64 = 2.0;
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Seconds the reference allows for TLS handshakes when TLS is off (its default).
 const TLS_TIMEOUT_SECS: f64 = 2.0;
 
 /// The reference's feature flags and their defaults.
@@ -139,14 +152,18 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
         go: format!("rust (engine {})", crate::VERSION),
         host: cfg.host.clone(),
         port: cfg.port,
+        auth_required: info.auth_required,
+        tls_required: info.tls_required,
+        tls_verify: info.tls_verify,
         max_connections: cfg.max_connections,
+        max_subscriptions: cfg.max_subscriptions,
         ping_interval: cfg.ping_interval.as_nanos(),
         ping_max: cfg.ping_max,
         http_host: ctx.http.host.clone(),
         http_port: ctx.http.port,
         http_base_path: ctx.http.base_path.clone(),
         https_port: ctx.http.https_port,
-        auth_timeout: AUTH_TIMEOUT_SECS,
+        auth_timeout: cfg.auth.timeout.as_secs_f64(),
         max_control_line: cfg.max_control_line,
         max_payload: cfg.max_payload,
         max_pending: cfg.max_pending,
@@ -156,7 +173,10 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
         mqtt: Empty {},
         websocket: Empty {},
         jetstream: Empty {},
-        tls_timeout: TLS_TIMEOUT_SECS,
+        tls_timeout: cfg
+            .tls
+            .as_ref()
+            .map_or(TLS_TIMEOUT_SECS, |t| t.timeout.as_secs_f64()),
         write_deadline: cfg.write_deadline.as_nanos(),
         config_load_time: start.clone(),
         start,
@@ -193,5 +213,6 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
         },
         stale_connection_stats: KindCounts::default(),
         disk_io_wait_stats: DiskIoWaitStats::default(),
+        tls_cert_not_after: ctx.tls_cert_not_after.map(super::time::rfc3339),
     }
 }
