@@ -49,7 +49,7 @@ const fn spec(
 use Kind::{Bool, Value};
 use Support::{NotYet, Yes};
 
-const CLUSTER: Support = NotYet("clustering");
+const CLUSTER: Support = Yes;
 const JETSTREAM: Support = NotYet("JetStream");
 
 /// Every flag of the reference's `nats-server -h`.
@@ -63,7 +63,7 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["c", "config"], "config", Value, Yes),
     spec(&["t"], "t", Bool, Yes),
     spec(&["sl", "signal"], "signal", Value, Yes),
-    spec(&["client_advertise"], "client_advertise", Value, CLUSTER),
+    spec(&["client_advertise"], "client_advertise", Value, NotYet("client_advertise")),
     spec(&["ports_file_dir"], "ports_file_dir", Value, Yes),
     spec(&["l", "log"], "log", Value, Yes),
     spec(&["T", "logtime"], "logtime", Bool, Yes),
@@ -187,6 +187,25 @@ pub struct Flags {
     pub log_size_limit: Option<i64>,
     /// `--max_traced_msg_len <len>`: longest payload shown in trace lines (0: all).
     pub max_traced_msg_len: Option<i64>,
+    /// `--cluster`, `--routes` and the other cluster flags.
+    pub cluster: ClusterFlags,
+}
+
+/// The cluster flags of the command line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ClusterFlags {
+    /// `--cluster`/`--cluster_listen <url>`: the route listener (`nats://[user:pass@]host:port`).
+    pub listen: Option<String>,
+    /// `--routes <url,url>`: routes to solicit.
+    pub routes: Option<String>,
+    /// `--cluster_name`.
+    pub name: Option<String>,
+    /// `--cluster_advertise`.
+    pub advertise: Option<String>,
+    /// `--no_advertise` (when given).
+    pub no_advertise: Option<bool>,
+    /// `--connect_retries`.
+    pub connect_retries: Option<i64>,
 }
 
 /// The TLS flags of the command line.
@@ -389,6 +408,15 @@ pub fn parse(args: Vec<OsString>) -> Result<Flags, FlagError> {
     flags.remote_syslog = last_value(&mut p, "--remote_syslog", "remote_syslog")?;
     flags.log_size_limit = last_value(&mut p, "--log_size_limit", "log_size_limit")?;
     flags.max_traced_msg_len = last_value(&mut p, "--max_traced_msg_len", "max_traced_msg_len")?;
+    flags.cluster.listen = last_value(&mut p, "--cluster", "cluster")?;
+    if let Some(l) = last_value::<String>(&mut p, "--cluster_listen", "cluster_listen")? {
+        flags.cluster.listen = Some(l);
+    }
+    flags.cluster.routes = last_value(&mut p, "--routes", "routes")?;
+    flags.cluster.name = last_value(&mut p, "--cluster_name", "cluster_name")?;
+    flags.cluster.advertise = last_value(&mut p, "--cluster_advertise", "cluster_advertise")?;
+    flags.cluster.connect_retries = last_value(&mut p, "--connect_retries", "connect_retries")?;
+    flags.cluster.no_advertise = given("no_advertise").then(|| switch("no_advertise", false));
     let rest = p.finish();
     if let Some(first) = rest.first() {
         return Err(FlagError::Positional(first.to_string_lossy().into_owned()));
@@ -492,7 +520,7 @@ mod tests {
         assert!(f.check_config);
         assert!(f.switches_given.contains(&"debug"));
         assert!(matches!(
-            parse(args(&["--routes", "nats://x:1"])).unwrap_err(),
+            parse(args(&["--client_advertise", "x:1"])).unwrap_err(),
             FlagError::NotSupported { .. }
         ));
     }

@@ -1,5 +1,6 @@
 //! `nats-server`: a NATS server, drop-in compatible with the official one.
 
+mod cluster;
 mod flags;
 mod lame_duck;
 mod logfile;
@@ -183,6 +184,7 @@ fn server_config(
         options::apply(&mut config, &l.file)?;
     }
     reload::apply_extras(&mut config, flags, loaded.map(|l| &l.file));
+    config.cluster = cluster::config(flags, loaded.and_then(|l| l.file.cluster.as_ref()))?;
     if let Some(t) = tls {
         // With TLS the reference gives clients the TLS timeout plus a second to authenticate,
         // unless an authorization timeout was configured.
@@ -238,7 +240,18 @@ fn run(
     })?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     config.port = local.port();
+    let cluster_listener = match config.cluster.as_mut() {
+        Some(c) => {
+            let l = cluster::bind(c)?;
+            c.port = l.local_addr().map_err(|e| e.to_string())?.port();
+            Some(l)
+        }
+        None => None,
+    };
     let server = Server::new(config, server_seed, Instant::now());
+    if server.routes().is_enabled() {
+        log::info!("  Cluster:  {}", server.routes().cluster_name().0);
+    }
     log::info!("  Name:     {}", server.name());
     log::info!("  ID:       {}", server.id());
     if let Some(l) = &loaded {
@@ -289,6 +302,20 @@ fn run(
         )?),
         None => None,
     };
+    if let Some(l) = &cluster_listener {
+        let (name, dynamic) = server.routes().cluster_name();
+        log::info!("Cluster name is {name}");
+        if dynamic {
+            log::warn!("Cluster name was dynamically generated, consider setting one");
+        }
+        let listen = l.local_addr().map_err(|e| e.to_string())?;
+        let host = server.config().cluster.as_ref().map(|c| c.host.clone()).unwrap_or_default();
+        log::info!("Listening for route connections on {}", host_port(&host, listen.port()));
+        server.start_routes(engine::RouteStart {
+            listen,
+            client_urls: cluster::client_urls(&server.config().host, local.port()),
+        });
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let control = runtime::Control {
         server: server.clone(),
@@ -298,6 +325,7 @@ fn run(
     let result = runtime::serve(
         server,
         listener,
+        cluster_listener,
         threads,
         tls.map(|t| t.config),
         control,

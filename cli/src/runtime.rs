@@ -91,6 +91,7 @@ struct Shared {
 pub fn serve(
     server: Arc<Server>,
     listener: TcpListener,
+    cluster: Option<TcpListener>,
     threads: usize,
     tls: Option<Arc<rustls::ServerConfig>>,
     control: Control,
@@ -110,7 +111,15 @@ pub fn serve(
         signals = install_signal_handlers(Handle(handle), shared, trap);
         ready();
     };
-    let result = driver::serve_tls(server, listener, threads, tls, ready);
+    #[cfg(feature = "runtime-smol")]
+    let result = driver::serve_cluster(server, listener, cluster, threads, tls, ready);
+    #[cfg(not(feature = "runtime-smol"))]
+    let result = match cluster {
+        None => driver::serve_tls(server, listener, threads, tls, ready),
+        Some(_) => Err(io::Error::other(
+            "clustering is not supported by the std runtime build yet",
+        )),
+    };
     if let Some(s) = signals {
         s.stop();
     }
