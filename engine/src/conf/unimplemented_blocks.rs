@@ -405,6 +405,58 @@ struct LeafAuth {
     users: Option<Vec<String>>,
 }
 
+/// What a leaf node remote sets that the listener cross-checks.
+#[derive(Default)]
+struct Remote<'t> {
+    urls: Vec<String>,
+    account: String,
+    credentials: String,
+    nkey: String,
+    tls: bool,
+    proxy: Option<Proxy<'t>>,
+}
+
+impl Remote<'_> {
+    /// The name the reference tells remotes apart by; `redacted` hides passwords and seeds
+    /// (the form it prints).
+    fn name(&self, redacted: bool) -> String {
+        let urls: Vec<String> = self
+            .urls
+            .iter()
+            .map(|u| {
+                let u = if redacted { redact_url(u) } else { u.clone() };
+                format!("{u:?}")
+            })
+            .collect();
+        let account = if self.account.is_empty() {
+            "$G"
+        } else {
+            &self.account
+        };
+        let optional = if !self.credentials.is_empty() {
+            format!(", credentials={:?}", self.credentials)
+        } else if self.nkey.is_empty() {
+            String::new()
+        } else if redacted {
+            ", nkey=\"[REDACTED]\"".to_string()
+        } else {
+            format!(", nkey={:?}", self.nkey)
+        };
+        format!("urls=[{}], account={account:?}{optional}", urls.join(" "))
+    }
+}
+
+/// A remote's `proxy` block.
+#[derive(Default)]
+struct Proxy<'t> {
+    /// The `proxy` key's value, where the reference reports what is wrong with the proxy.
+    tok: Option<&'t Token>,
+    url: String,
+    username: String,
+    password: String,
+    negative_timeout: bool,
+}
+
 /// What a gateway `authorization` block sets that the gateway refuses.
 #[derive(Default)]
 struct GatewayAuth {
@@ -679,15 +731,15 @@ impl Checker<'_> {
         None
     }
 
-    /// A list of URLs (`urls`): strings, duplicates warned about.
-    fn urls(&mut self, items: &[Token], kind: &str) {
+    /// A list of URLs (`urls`): strings, duplicates warned about and dropped.
+    fn urls(&mut self, items: &[Token], kind: &str) -> Vec<String> {
         let mut seen: Vec<&str> = Vec::new();
         for item in items {
             let url = match self.string(item) {
                 Ok(s) => s,
                 Err(Stop(i)) => {
                     self.errors.push(i);
-                    return;
+                    return Vec::new();
                 }
             };
             if seen.contains(&url) {
@@ -702,6 +754,7 @@ impl Checker<'_> {
             }
             seen.push(url);
         }
+        seen.iter().map(|u| u.trim().to_string()).collect()
     }
 
     fn gateway(&mut self, m: &Map) -> Step {
@@ -994,6 +1047,7 @@ impl Checker<'_> {
     }
 
     fn remotes(&mut self, entries: &[Token]) -> Step {
+        let mut names: Vec<String> = Vec::new();
         for entry in entries {
             let Value::Map(m) = &entry.value else {
                 let e = BlockError::EntryNotAMap {
@@ -1003,14 +1057,33 @@ impl Checker<'_> {
                 self.error(Some(entry), e);
                 continue;
             };
-            self.remote(m)?;
+            let Some(remote) = self.remote(m)? else {
+                continue;
+            };
+            if let Some(proxy) = &remote.proxy {
+                if let Some(reason) = proxy_problem(proxy, &remote) {
+                    self.error(proxy.tok, BlockError::Other(reason));
+                    continue;
+                }
+            }
+            let name = remote.name(false);
+            if names.contains(&name) {
+                // The reference points at the last key it visited (in a random order).
+                let last = m.values().max_by_key(|t| (t.line, t.pos));
+                let e = BlockError::Other(format!("duplicate remote {}", remote.name(true)));
+                self.error(last, e);
+                continue;
+            }
+            names.push(name);
         }
         Ok(())
     }
 
-    fn remote(&mut self, m: &Map) -> Step {
+    /// One remote's keys; what its listener cross-checks, or `None` for an empty entry.
+    fn remote<'t>(&mut self, m: &'t Map) -> Step<Option<Remote<'t>>> {
         let (mut creds, mut nkey) = (false, false);
         let both = "Remote leafnode can not have both creds and nkey defined";
+        let mut remote = Remote::default();
         for (key, v) in ordered(m) {
             let Some(lower) = self.known(REMOTE_KEYS, key, v) else {
                 continue;
@@ -1031,8 +1104,14 @@ impl Checker<'_> {
                 | "disabled"
                 | "ignore_discovered_servers" => self.boolean(v).map(drop)?,
                 "url" | "urls" => match &v.value {
-                    Value::Array(items) => self.urls(items, "leafnode"),
-                    Value::String(_) => {}
+                    Value::Array(items) => {
+                        let before = self.errors.len();
+                        let urls = self.urls(items, "leafnode");
+                        if self.errors.len() == before {
+                            remote.urls = urls;
+                        }
+                    }
+                    Value::String(url) => remote.urls.push(url.trim().to_string()),
                     other => {
                         let e = BlockError::Other(format!(
                             "Expected remote leafnode url to be an array or string, got {}",
@@ -1041,13 +1120,14 @@ impl Checker<'_> {
                         self.error(Some(v), e);
                     }
                 },
-                "account" | "local" => self.string(v).map(drop)?,
+                "account" | "local" => remote.account = self.string(v)?.to_string(),
                 "creds" | "credentials" => {
-                    self.string(v)?;
+                    let path = self.string(v)?;
                     if nkey {
                         self.error(Some(v), BlockError::Other(both.into()));
                     } else {
                         creds = true;
+                        remote.credentials = path.to_string();
                     }
                 }
                 "nkey" | "seed" => {
@@ -1061,9 +1141,13 @@ impl Checker<'_> {
                         self.error(Some(v), BlockError::Other(both.into()));
                     } else {
                         nkey = true;
+                        remote.nkey = seed.to_string();
                     }
                 }
-                "tls" => self.tls(v, true),
+                "tls" => {
+                    remote.tls = true;
+                    self.tls(v, true);
+                }
                 "deny_imports" | "deny_import" | "deny_exports" | "deny_export" => self.subjects(v),
                 "jetstream_cluster_migrate" | "js_cluster_migrate" => match &v.value {
                     Value::Bool(_) => {}
@@ -1084,7 +1168,7 @@ impl Checker<'_> {
                 "compression" => self.compression(key, v),
                 "first_info_timeout" | "dial_timeout" => self.duration(key, v)?,
                 "proxy" => match &v.value {
-                    Value::Map(proxy) => self.proxy(proxy)?,
+                    Value::Map(proxy) => remote.proxy = Some(self.proxy(v, proxy)?),
                     other => {
                         let e = BlockError::Other(format!(
                             "Expected proxy to be a map, got {}",
@@ -1096,44 +1180,66 @@ impl Checker<'_> {
                 _ => {}
             }
         }
-        Ok(())
+        Ok(Some(remote))
     }
 
-    fn proxy(&mut self, m: &Map) -> Step {
+    /// A remote's `proxy` block (`tok` is its value).
+    fn proxy<'t>(&mut self, tok: &'t Token, m: &'t Map) -> Step<Proxy<'t>> {
+        let mut proxy = Proxy {
+            tok: Some(tok),
+            ..Proxy::default()
+        };
         for (key, v) in ordered(m) {
             let Some(lower) = self.known(REMOTE_PROXY_KEYS, key, v) else {
                 continue;
             };
             match lower.as_str() {
-                "url" | "username" | "password" => self.string(v).map(drop)?,
-                "timeout" => self.duration("proxy timeout", v)?,
+                "url" => proxy.url = self.string(v)?.to_string(),
+                "username" => proxy.username = self.string(v)?.to_string(),
+                "password" => proxy.password = self.string(v)?.to_string(),
+                "timeout" => {
+                    self.duration("proxy timeout", v)?;
+                    if let Value::String(d) = &v.value {
+                        proxy.negative_timeout = parse_duration(d).is_ok_and(|ns| ns < 0);
+                    } else if let Value::Int(secs) = v.value {
+                        proxy.negative_timeout = secs < 0;
+                    }
+                }
                 _ => {}
             }
         }
-        Ok(())
+        Ok(proxy)
     }
 
-    /// `deny_imports`/`deny_exports`: a subject or a list of subjects.
+    /// `deny_imports`/`deny_exports`: a valid subject or a list of them.
     fn subjects(&mut self, tok: &Token) {
-        let reason = match &tok.value {
-            Value::String(_) => return,
+        let subjects: Vec<&str> = match &tok.value {
+            Value::String(s) => vec![s],
             Value::Array(items) => {
-                match items.iter().find(|i| !matches!(i.value, Value::String(_))) {
-                    None => return,
-                    Some(item) => {
+                let mut subjects = Vec::new();
+                for item in items {
+                    let Value::String(s) = &item.value else {
                         let e = BlockError::Other(
                             "Subject in permissions array cannot be cast to string".into(),
                         );
                         return self.error(Some(item), e);
-                    }
+                    };
+                    subjects.push(s.as_str());
                 }
+                subjects
             }
-            other => format!(
-                "Expected subject permissions to be a subject, or array of subjects, got {}",
-                other.go_type()
-            ),
+            other => {
+                let e = BlockError::Other(format!(
+                    "Expected subject permissions to be a subject, or array of subjects, got {}",
+                    other.go_type()
+                ));
+                return self.error(Some(tok), e);
+            }
         };
-        self.error(Some(tok), BlockError::Other(reason));
+        if let Some(bad) = subjects.into_iter().find(|s| !valid_subject(s)) {
+            let e = BlockError::Other(format!("subject {bad:?} is not a valid subject"));
+            self.error(Some(tok), e);
+        }
     }
 
     fn websocket(&mut self, m: &Map) -> Step {
@@ -1349,6 +1455,104 @@ fn tls_value_problem(lower: &str, key: &str, v: &Value, client: bool) -> Option<
         }
         _ => None,
     }
+}
+
+/// A subject a permission may name: non-empty tokens without white space, `>` only last.
+fn valid_subject(subject: &str) -> bool {
+    let mut tokens = subject.split('.').peekable();
+    while let Some(t) = tokens.next() {
+        let ok = match t.as_bytes() {
+            [] => false,
+            [b'>'] => tokens.peek().is_none(),
+            [c] => !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c'),
+            _ => !t.contains([' ', '\t', '\n', '\r', '\x0c']),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// A URL split as Go's `url.Parse` splits it: lowercased scheme and host (`None`: the
+/// reference's "missing protocol scheme").
+fn scheme_and_host(raw: &str) -> Option<(String, &str)> {
+    let mut scheme = "";
+    let mut rest = raw;
+    for (i, c) in raw.char_indices() {
+        match c {
+            'a'..='z' | 'A'..='Z' => {}
+            '0'..='9' | '+' | '-' | '.' if i > 0 => {}
+            ':' if i == 0 => return None,
+            ':' => {
+                scheme = &raw[..i];
+                rest = &raw[i + 1..];
+                break;
+            }
+            _ => break,
+        }
+    }
+    let host = match rest.strip_prefix("//") {
+        Some(authority) => {
+            let end = authority.find(['/', '?', '#']).unwrap_or(authority.len());
+            let authority = &authority[..end];
+            authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+        }
+        None => "",
+    };
+    Some((scheme.to_ascii_lowercase(), host))
+}
+
+/// A URL with its password, if any, replaced by `xxxxx` (as the reference prints URLs).
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rsplit_once('@') {
+        Some((userinfo, _)) if userinfo.contains(':') => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let host_and_rest = &rest[userinfo.len()..];
+            format!("{scheme}://{user}:xxxxx{host_and_rest}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// What the reference finds wrong with a remote's proxy settings.
+fn proxy_problem(proxy: &Proxy<'_>, remote: &Remote<'_>) -> Option<String> {
+    if proxy.url.is_empty() {
+        return None;
+    }
+    let Some((scheme, host)) = scheme_and_host(&proxy.url) else {
+        let url = &proxy.url;
+        return Some(format!(
+            "invalid proxy URL: parse {url:?}: missing protocol scheme"
+        ));
+    };
+    if scheme != "http" && scheme != "https" {
+        return Some(format!(
+            "proxy URL scheme must be http or https, got: {scheme}"
+        ));
+    }
+    if host.is_empty() {
+        return Some("proxy URL must specify a host".into());
+    }
+    if proxy.negative_timeout {
+        return Some("proxy timeout must be >= 0".into());
+    }
+    if proxy.username.is_empty() != proxy.password.is_empty() {
+        return Some("proxy username and password must both be specified or both be empty".into());
+    }
+    let tls_url = remote
+        .urls
+        .iter()
+        .find(|u| !remote.tls && scheme_and_host(u).is_some_and(|(s, _)| s == "wss"))?;
+    Some(format!(
+        "proxy is configured but remote URL {tls_url} requires TLS and no TLS configuration \
+         is provided. When using proxy with TLS endpoints, ensure TLS is properly configured \
+         for the leafnode remote"
+    ))
 }
 
 /// `strconv.Atoi`: optional sign and decimal digits that fit in 64 bits.
@@ -1621,5 +1825,62 @@ mod tests {
         assert_eq!(super::semver("2.10"), None);
         assert_eq!(super::semver("02.10.0"), None);
         assert_eq!(super::semver("2.10.0-01"), None);
+    }
+
+    #[test]
+    fn subjects_urls_and_proxies_follow_the_reference() {
+        assert!(super::valid_subject("a.*.>"));
+        assert!(!super::valid_subject("a..b"));
+        assert!(!super::valid_subject(">.a"));
+        assert!(!super::valid_subject("a b.c"));
+        assert_eq!(
+            super::redact_url("nats://u:pw@h:1/x"),
+            "nats://u:xxxxx@h:1/x"
+        );
+        assert_eq!(super::redact_url("nats://u@h:1"), "nats://u@h:1");
+        assert_eq!(
+            super::scheme_and_host("HTTP://u:p@proxy:3128/x"),
+            Some(("http".to_string(), "proxy:3128"))
+        );
+        assert_eq!(
+            super::scheme_and_host("proxy.example.com:3128"),
+            Some(("proxy.example.com".to_string(), ""))
+        );
+        assert_eq!(super::scheme_and_host(":p"), None);
+        assert_eq!(
+            errors("leaf { remotes: [ {url: \"nats://a:1\"}, {url: \"nats://a:1\"} ] }"),
+            ["b.conf:1:40: duplicate remote urls=[\"nats://a:1\"], account=\"$G\""]
+        );
+        assert_eq!(
+            errors("leaf { remotes: [ {url: \"wss://a:1\", proxy: {url: \"http://p:1\"}} ] }"),
+            ["b.conf:1:37: proxy is configured but remote URL wss://a:1 requires TLS and no TLS \
+              configuration is provided. When using proxy with TLS endpoints, ensure TLS is \
+              properly configured for the leafnode remote"]
+        );
+        assert_eq!(
+            errors("leaf { remotes: [ {url: \"nats://a:1\", deny_imports: \"foo..bar\"} ] }"),
+            ["b.conf:1:38: subject \"foo..bar\" is not a valid subject"]
+        );
+    }
+
+    #[test]
+    fn nested_tls_blocks_are_judged_like_the_reference() {
+        assert!(errors("leaf { tls { timeout: \"2s\", handshake_first: \"on\", cipher_suites: [\"TLS_AES_128_GCM_SHA256\"] } }").is_empty());
+        assert_eq!(
+            errors("leaf { tls { min_version: \"1.1\" } }"),
+            ["b.conf:1:13: error parsing tls config: unsupported TLS version: TLS 1.1"]
+        );
+        assert_eq!(
+            errors("leaf { tls { verify: 5 } }"),
+            ["b.conf:1:13: error parsing tls config, expected 'verify' to be a boolean"]
+        );
+        assert_eq!(
+            errors("leaf { tls { verify_cert_and_check_known_urls: true } }"),
+            ["b.conf:1:13: verify_cert_and_check_known_urls not supported in this context"]
+        );
+        assert!(
+            errors("gateway { name: A, tls { verify_cert_and_check_known_urls: true } }")
+                .is_empty()
+        );
     }
 }
