@@ -11,7 +11,7 @@
 # then fuzzes each target for FUZZ_SECONDS. Any crash, hang (FUZZ_TIMEOUT seconds on one
 # input), leak or out-of-memory fails the script after every target ran; it prints the
 # artifact and the commands that reproduce and minimise it. Logs: fuzz/target/smoke-logs/
-# (or FUZZ_LOGS).
+# (or FUZZ_LOGS); FUZZ_CORPUS picks another corpus folder than fuzz/corpus.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -24,6 +24,7 @@ else
 fi
 target_dir="$PWD/target"
 logs="${FUZZ_LOGS:-$target_dir/smoke-logs}"
+corpus="${FUZZ_CORPUS:-$PWD/corpus}"
 started=$(date +%s)
 
 # Toolchain: nightly (the sanitizer and coverage flags need it) and cargo-fuzz.
@@ -39,7 +40,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
 fi
 echo "fuzz-smoke: $(rustup run nightly rustc --version), $(cargo +nightly fuzz --version)"
 
-python3 seed_corpora.py
+python3 seed_corpora.py "$corpus"
 
 # One build of every target (they share the instrumented workspace crates); `run` below
 # then finds them up to date. Run from fuzz/ so that fuzz/.cargo/config.toml (no fat LTO) applies.
@@ -50,12 +51,12 @@ echo "fuzz-smoke: build took $(( $(date +%s) - build_started )) s"
 mkdir -p "$logs"
 failed=()
 for t in "${targets[@]}"; do
-  mkdir -p "corpus/$t" "artifacts/$t"
+  mkdir -p "$corpus/$t" "artifacts/$t"
   before=$(ls "artifacts/$t")
   log="$logs/$t.log"
   echo "fuzz-smoke: $t for ${seconds} s (log $log)"
   status=0
-  cargo +nightly fuzz run --target-dir "$target_dir" "$t" "corpus/$t" -- \
+  cargo +nightly fuzz run --target-dir "$target_dir" "$t" "$corpus/$t" -- \
     -max_total_time="$seconds" -timeout="$timeout" -print_final_stats=1 >"$log" 2>&1 || status=$?
   # The summary: the last status line and the final stats.
   grep -E '^#[0-9]+' "$log" | tail -n 1 || true
