@@ -857,8 +857,8 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// The general `authorization` block's keys (users' and permissions' contents are the
-    /// client authorization's business and not looked into here). `Ok(None)`: a complaint
+    /// The general `authorization` block's keys and permissions (the contents of `users`
+    /// and `auth_callout` are not looked into: a gateway refuses both anyway). `Ok(None)`: a complaint
     /// was returned (and reported); the listener skips the block.
     fn general_authorization(&mut self, tok: &Token) -> Step<Option<GatewayAuth>> {
         let m = self.map(tok)?;
@@ -886,7 +886,10 @@ impl Checker<'_> {
                         self.error(Some(v), e);
                     }
                 },
-                "default_permission" | "default_permissions" | "permissions" => {}
+                "default_permission" | "default_permissions" | "permissions" => {
+                    let outcome = self.user_permissions(v);
+                    self.recover(outcome);
+                }
                 "auth_callout" | "auth_hook" => auth.callout = true,
                 "proxy_required" => self.boolean(v).map(drop)?,
                 _ => {}
@@ -1148,7 +1151,9 @@ impl Checker<'_> {
                     remote.tls = true;
                     self.tls(v, true);
                 }
-                "deny_imports" | "deny_import" | "deny_exports" | "deny_export" => self.subjects(v),
+                "deny_imports" | "deny_import" | "deny_exports" | "deny_export" => {
+                    self.subjects(v, false, true)
+                }
                 "jetstream_cluster_migrate" | "js_cluster_migrate" => match &v.value {
                     Value::Bool(_) => {}
                     Value::Map(mm) => {
@@ -1211,8 +1216,95 @@ impl Checker<'_> {
         Ok(proxy)
     }
 
-    /// `deny_imports`/`deny_exports`: a valid subject or a list of them.
-    fn subjects(&mut self, tok: &Token) {
+    /// `permissions`/`default_permissions` of an authorization block, checked only (the
+    /// reference's own scope: a wrong type stops the permissions, not the block).
+    fn user_permissions(&mut self, tok: &Token) -> Step {
+        let Value::Map(m) = &tok.value else {
+            let got = go_value(&tok.value);
+            let e = BlockError::Other(format!(
+                "Expected permissions to be a map/struct, got {got}"
+            ));
+            self.error(Some(tok), e);
+            return Ok(());
+        };
+        for (key, v) in ordered(m) {
+            match key.to_ascii_lowercase().as_str() {
+                "pub" | "publish" | "import" => self.variable_permissions(v, false),
+                "sub" | "subscribe" | "export" => self.variable_permissions(v, true),
+                "publish_allow_responses" | "allow_responses" => {
+                    if !matches!(v.value, Value::Bool(_)) {
+                        let outcome = self.allow_responses(v);
+                        self.recover(outcome);
+                    }
+                }
+                _ if v.used_variable => {}
+                _ => {
+                    let e = BlockError::Other(format!("Unknown field {key:?} parsing permissions"));
+                    self.error(Some(v), e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `publish`/`subscribe`: `{allow, deny}`, or (the old style) subjects, whose problems
+    /// the reference reports without a position.
+    fn variable_permissions(&mut self, tok: &Token, allow_queue: bool) {
+        let Value::Map(m) = &tok.value else {
+            return self.subjects(tok, allow_queue, false);
+        };
+        for (key, v) in ordered(m) {
+            match key.to_ascii_lowercase().as_str() {
+                "allow" | "deny" => self.subjects(v, allow_queue, true),
+                _ if v.used_variable => {}
+                _ => {
+                    let e = BlockError::Other(format!(
+                        "Unknown field name {key:?} parsing subject permissions, only 'allow' or \
+                         'deny' are permitted"
+                    ));
+                    self.error(Some(v), e);
+                }
+            }
+        }
+    }
+
+    /// `allow_responses: {max, expires}` (a boolean is checked by the caller).
+    fn allow_responses(&mut self, tok: &Token) -> Step {
+        let Value::Map(m) = &tok.value else {
+            let e = BlockError::Other(
+                "error parsing response permissions, expected a boolean or a map".into(),
+            );
+            self.error(Some(tok), e);
+            return Ok(());
+        };
+        for (key, v) in ordered(m) {
+            match key.to_ascii_lowercase().as_str() {
+                "max" | "max_msgs" | "max_messages" | "max_responses" => self.int(v).map(drop)?,
+                "expires" | "expiration" | "ttl" => {
+                    let reason = match &v.value {
+                        Value::String(s) => match parse_duration(s) {
+                            Ok(_) => continue,
+                            Err(e) => format!("error parsing expires: {e}"),
+                        },
+                        _ => "error parsing expires, not a duration string".to_string(),
+                    };
+                    self.error(Some(v), BlockError::Other(reason));
+                    return Ok(());
+                }
+                _ if v.used_variable => {}
+                _ => {
+                    let e = BlockError::Other(format!("Unknown field {key:?} parsing permissions"));
+                    self.error(Some(v), e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A subject or a list of subjects of a permission (with a queue group after a space
+    /// when `allow_queue`). `positioned`: whether the reference reports where.
+    fn subjects(&mut self, tok: &Token, allow_queue: bool, positioned: bool) {
+        let at = positioned.then_some(tok);
         let subjects: Vec<&str> = match &tok.value {
             Value::String(s) => vec![s],
             Value::Array(items) => {
@@ -1233,12 +1325,14 @@ impl Checker<'_> {
                     "Expected subject permissions to be a subject, or array of subjects, got {}",
                     other.go_type()
                 ));
-                return self.error(Some(tok), e);
+                return self.error(at, e);
             }
         };
-        if let Some(bad) = subjects.into_iter().find(|s| !valid_subject(s)) {
-            let e = BlockError::Other(format!("subject {bad:?} is not a valid subject"));
-            self.error(Some(tok), e);
+        if let Some(reason) = subjects
+            .into_iter()
+            .find_map(|s| subject_problem(s, allow_queue))
+        {
+            self.error(at, BlockError::Other(reason));
         }
     }
 
@@ -1472,6 +1566,25 @@ fn valid_subject(subject: &str) -> bool {
         }
     }
     true
+}
+
+/// Why the reference refuses a permission's subject (`allow_queue`: `subject queue` allowed).
+fn subject_problem(s: &str, allow_queue: bool) -> Option<String> {
+    if valid_subject(s) {
+        return None;
+    }
+    let invalid = |s: &str| Some(format!("subject {s:?} is not a valid subject"));
+    if !allow_queue {
+        return invalid(s);
+    }
+    match s.split_whitespace().collect::<Vec<_>>()[..] {
+        [subject, _] if !valid_subject(subject) => invalid(subject),
+        [_, queue] if !valid_subject(queue) => {
+            Some(format!("queue {queue:?} is not a valid queue"))
+        }
+        [_, _] => None,
+        _ => invalid(s),
+    }
 }
 
 /// A URL split as Go's `url.Parse` splits it: lowercased scheme and host (`None`: the
@@ -1881,6 +1994,32 @@ mod tests {
         assert!(
             errors("gateway { name: A, tls { verify_cert_and_check_known_urls: true } }")
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn gateway_authorization_permissions_are_checked() {
+        let auth = |perms: &str| {
+            errors(&format!(
+                "gateway {{ name: A, authorization {{ user: a, password: b, permissions: {perms} }} }}"
+            ))
+        };
+        assert!(auth("{ publish: [\"a\", \"b.>\"], subscribe: { allow: \"c q\" } }").is_empty());
+        assert_eq!(
+            auth("{ bogus: 1 }"),
+            ["b.conf:1:72: Unknown field \"bogus\" parsing permissions"]
+        );
+        assert_eq!(
+            auth("{ publish: \"a..b\" }"),
+            ["subject \"a..b\" is not a valid subject"]
+        );
+        assert_eq!(
+            auth("{ subscribe: { allow: [\"a b..\"] } }"),
+            ["b.conf:1:85: queue \"b..\" is not a valid queue"]
+        );
+        assert_eq!(
+            auth("5"),
+            ["b.conf:1:57: Expected permissions to be a map/struct, got 5"]
         );
     }
 }
