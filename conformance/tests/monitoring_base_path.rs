@@ -113,7 +113,12 @@ fn base_paths_match_the_reference() {
         };
         let (rv, ov) = (json(ref_http, &varz_path), json(our_http, &varz_path));
         // The option is reported as written; requests are counted per endpoint.
-        for key in ["http_base_path", "http_req_stats", "http_host", "https_port"] {
+        for key in [
+            "http_base_path",
+            "http_req_stats",
+            "http_host",
+            "https_port",
+        ] {
             if rv[key] != ov[key] {
                 failures.push(format!(
                     "base {base:?} {key}: reference {}, ours {}",
@@ -150,7 +155,13 @@ fn unclean_paths_redirect_without_a_base_path() {
             .expect("monitor port")
     };
     let (rp, op) = (port_of(&reference), port_of(&ours));
-    for path in ["//varz", "/./connz?state=all", "/a/../subsz", "/varz//", "/."] {
+    for path in [
+        "//varz",
+        "/./connz?state=all",
+        "/a/../subsz",
+        "/varz//",
+        "/.",
+    ] {
         let (r, o) = (get(rp, path), get(op, path));
         assert_eq!(r.status, 307, "{path}: {r:?}");
         assert_eq!(outcome(&r), outcome(&o), "{path}");

@@ -36,20 +36,22 @@ impl Drop for Certs {
 
 impl Certs {
     fn generate(tag: &str) -> Certs {
-        let dir = std::env::temp_dir().join(format!(
-            "conformance-mon-tls-{tag}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("conformance-mon-tls-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca.distinguished_name.push(DnType::CommonName, "Monitor CA");
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let ca_key = KeyPair::generate().expect("CA key");
         let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
         let mut leaf = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
             .expect("leaf params");
-        leaf.distinguished_name.push(DnType::CommonName, "localhost");
+        leaf.distinguished_name
+            .push(DnType::CommonName, "localhost");
         let key = KeyPair::generate().expect("leaf key");
         let cert = leaf
             .signed_by(&key, &ca_cert, &ca_key)

@@ -135,6 +135,7 @@ impl ClientShared {
             pending_bytes: self.outbound.pending_bytes(),
             subscriptions: c.subscriptions.load(Relaxed),
             rtt: std::time::Duration::from_nanos(c.rtt_nanos.load(Relaxed)),
+            identity: self.connect.identity(),
         }
     }
 }
@@ -703,6 +704,8 @@ impl Client {
         // reference, right after the PONG that answers their first PING.
         self.info_after_pong = info.protocol >= 1;
         self.shared.connect.set(Arc::new((*info).clone()));
+        let user = self.auth.user.clone();
+        self.shared.connect.set_identity(user, &self.account.name);
         self.connect = Some(info);
         if first_connect && self.server.has_system_handler() {
             self.server.dispatch_system(SystemEvent::ClientConnect {

@@ -71,6 +71,8 @@ pub struct ClientSnapshot {
     pub subscriptions: u64,
     /// Latest round-trip time (zero: not measured yet).
     pub rtt: Duration,
+    /// Who it authenticated as, once its CONNECT was accepted.
+    pub identity: Option<Arc<ClientIdentity>>,
 }
 
 /// A subscription a closed connection held when it ended (`/connz?state=closed&subs=1`).
@@ -101,18 +103,42 @@ pub struct ClosedClient {
     pub subs: Vec<ClosedSub>,
 }
 
-/// The connection's CONNECT options as monitoring reads them.
+/// Who an accepted CONNECT authenticated as (`/connz?auth=1`, `user=`, `acc=`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    /// The user name, when the client authenticated as a user.
+    pub user: Option<String>,
+    /// The account the client runs in.
+    pub account: String,
+}
+
+/// The connection's CONNECT options and identity as monitoring reads them.
 #[derive(Debug, Default)]
-pub struct ConnectSlot(Mutex<Option<Arc<ConnectInfo>>>);
+pub struct ConnectSlot {
+    info: Mutex<Option<Arc<ConnectInfo>>>,
+    identity: Mutex<Option<Arc<ClientIdentity>>>,
+}
 
 impl ConnectSlot {
     pub(crate) fn set(&self, info: Arc<ConnectInfo>) {
-        *self.0.lock() = Some(info);
+        *self.info.lock() = Some(info);
+    }
+
+    pub(crate) fn set_identity(&self, user: Option<String>, account: &str) {
+        *self.identity.lock() = Some(Arc::new(ClientIdentity {
+            user,
+            account: account.to_string(),
+        }));
     }
 
     /// The CONNECT options, once received.
     pub fn get(&self) -> Option<Arc<ConnectInfo>> {
-        self.0.lock().clone()
+        self.info.lock().clone()
+    }
+
+    /// Who the client authenticated as, once its CONNECT was accepted.
+    pub fn identity(&self) -> Option<Arc<ClientIdentity>> {
+        self.identity.lock().clone()
     }
 }
 

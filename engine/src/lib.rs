@@ -55,7 +55,7 @@ pub mod trace;
 
 pub use account::{Account, AccountConfig};
 pub use client::{Client, ClientShared};
-pub use client_info::{ClientSnapshot, ClosedClient, ClosedSub};
+pub use client_info::{ClientIdentity, ClientSnapshot, ClosedClient, ClosedSub};
 pub use close::CloseReason;
 pub use config::ServerConfig;
 pub use connection::Connection;

@@ -15,7 +15,6 @@ use crate::client::{Client, ClientShared};
 use crate::client_info::ClosedClient;
 use crate::import::{authorize, ExportKind, SubjectMapping};
 use crate::route::{RouteConn, RouteDial, RouteSlot, RouteStart, RouteTable, RouteUrl};
-use crate::sublist::SharedSublist;
 use crate::subscription::{ImportRoute, Subscription};
 use crate::system::{SystemEvent, SystemHandler};
 use crate::CloseReason;
@@ -64,8 +63,6 @@ pub struct Server {
     config_generation: AtomicU64,
     server_id: String,
     server_name: String,
-    /// The global account's subscriptions (kept here for monitoring of the default account).
-    pub(crate) sublist: Arc<SharedSublist<SubRef>>,
     /// Every account by name (`$G` and `$SYS` always exist).
     accounts: RwLock<HashMap<String, Arc<Account>>>,
     /// The global account `$G`.
@@ -269,7 +266,6 @@ impl Server {
             config_generation: AtomicU64::new(0),
             server_id,
             server_name,
-            sublist: global.sublist.clone(),
             accounts: RwLock::new(accounts),
             global,
             clients: Mutex::new(HashMap::new()),

@@ -285,7 +285,10 @@ mod tests {
             location: Some("/varz".to_string()),
         };
         let text = String::from_utf8(encode_response(&reply, "D")).unwrap();
-        assert!(text.starts_with("HTTP/1.1 307 Temporary Redirect\r\n"), "{text}");
+        assert!(
+            text.starts_with("HTTP/1.1 307 Temporary Redirect\r\n"),
+            "{text}"
+        );
         assert!(text.contains("\r\nLocation: /varz\r\n"), "{text}");
         assert!(text.contains("\r\nContent-Length: 5\r\nConnection: close\r\n\r\nmoved"));
         assert!(!text.contains("Access-Control"));

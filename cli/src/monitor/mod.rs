@@ -23,8 +23,8 @@ use std::time::Instant;
 use engine::monitor::HttpListen;
 use engine::Server;
 
-pub use routes::{MonitorState, Reply};
 pub use cert::not_after_of_pem_file;
+pub use routes::{MonitorState, Reply};
 pub use settings::{MonitorSettings, Scheme};
 
 /// Threads answering monitoring requests.

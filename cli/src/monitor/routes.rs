@@ -57,7 +57,10 @@ impl Reply {
 
     /// Go's `307 Temporary Redirect` to the cleaned form of a request path.
     fn redirect(to: String) -> Reply {
-        let body = format!("<a href=\"{}\">Temporary Redirect</a>.\n\n", html_escape(&to));
+        let body = format!(
+            "<a href=\"{}\">Temporary Redirect</a>.\n\n",
+            html_escape(&to)
+        );
         Reply {
             status: 307,
             content_type: HTML,

@@ -1,14 +1,17 @@
-//! `/accountz` and `/accstatz`: the global account `$G` (every client) and the system
-//! account `$SYS` (no connections).
+//! `/accountz` and `/accstatz`: every account (the global `$G`, the system `$SYS` and the
+//! configured ones), with its connections, subscriptions and traffic.
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::subsz::SublistStatz;
 use super::time::rfc3339;
 use super::{Context, MonitorError, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
+use crate::account::Account;
+use crate::client_info::ClientSnapshot;
 use crate::server::Server;
+use crate::CloseReason;
 
 /// Options of `/accountz`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -102,31 +105,63 @@ pub struct AccountStatz {
     pub account_statz: Vec<AccountStat>,
 }
 
-fn detail(server: &Server, name: &str, ctx: &Context) -> AccountDetail {
-    let global = name == GLOBAL_ACCOUNT;
-    let stats = if global {
-        SublistStatz::of(server)
-    } else {
-        SublistStatz {
-            num_subscriptions: 0,
-            num_cache: 0,
-            num_inserts: 0,
-            num_removes: 0,
-            num_matches: 0,
-            cache_hit_rate: 0.0,
-            max_fanout: 0,
-            avg_fanout: 0.0,
-        }
+/// Per account: open connections and the traffic of its connections.
+#[derive(Debug, Default)]
+struct Usage {
+    conns: usize,
+    sent: MsgBytes,
+    received: MsgBytes,
+    slow_consumers: u64,
+}
+
+impl Usage {
+    fn add(&mut self, snap: &ClientSnapshot) {
+        self.sent.msgs += snap.out_msgs;
+        self.sent.bytes += snap.out_bytes;
+        self.received.msgs += snap.in_msgs;
+        self.received.bytes += snap.in_bytes;
+    }
+}
+
+/// The usage of every account with connections: open ones, plus the traffic of the
+/// closed ones still remembered (`max_closed_clients`).
+fn usage(server: &Server) -> BTreeMap<String, Usage> {
+    let mut out: BTreeMap<String, Usage> = BTreeMap::new();
+    let account = |s: &ClientSnapshot| {
+        s.identity
+            .as_deref()
+            .map_or(GLOBAL_ACCOUNT.to_string(), |i| i.account.clone())
     };
+    for c in server.clients() {
+        let snap = c.snapshot();
+        let u = out.entry(account(&snap)).or_default();
+        u.conns += 1;
+        u.add(&snap);
+    }
+    for cc in server.closed_clients() {
+        let u = out.entry(account(&cc.snapshot)).or_default();
+        u.add(&cc.snapshot);
+        if cc.reason == CloseReason::SlowConsumerPendingBytes
+            || cc.reason == CloseReason::SlowConsumerWriteDeadline
+        {
+            u.slow_consumers += 1;
+        }
+    }
+    out
+}
+
+fn detail(server: &Server, account: &Account, ctx: &Context) -> AccountDetail {
+    let stats = SublistStatz::of_account(account);
+    let name = account.name.as_str();
     AccountDetail {
         account_name: name.to_string(),
         update_time: ctx.clock.rfc3339(server.start_time()),
-        is_system: !global,
+        is_system: name == SYSTEM_ACCOUNT,
         expired: false,
         complete: true,
         jetstream_enabled: false,
         leafnode_connections: 0,
-        client_connections: if global { server.num_clients() } else { 0 },
+        client_connections: usage(server).get(name).map_or(0, |u| u.conns),
         subscriptions: stats.num_subscriptions,
         name_tag: name.to_string(),
         sublist_stats: stats,
@@ -148,56 +183,54 @@ pub fn accountz(
     };
     match opts.account.as_deref().filter(|a| !a.is_empty()) {
         None => {
-            doc.accounts = Some(vec![GLOBAL_ACCOUNT.to_string(), SYSTEM_ACCOUNT.to_string()]);
+            let mut names: Vec<String> = server
+                .accounts()
+                .into_iter()
+                .map(|a| a.name.clone())
+                .collect();
+            names.sort();
+            doc.accounts = Some(names);
         }
-        Some(name) if name == GLOBAL_ACCOUNT || name == SYSTEM_ACCOUNT => {
-            doc.account_detail = Some(detail(server, name, ctx));
-        }
-        Some(other) => return Err(MonitorError::NoSuchAccount(other.to_string())),
+        Some(name) => match server.account(name) {
+            Some(account) => doc.account_detail = Some(detail(server, &account, ctx)),
+            None => return Err(MonitorError::NoSuchAccount(name.to_string())),
+        },
     }
     Ok(doc)
 }
 
-/// Builds `/accstatz`; `include_unused` is `unused=1`.
+/// Builds `/accstatz`: accounts with connections (every account with `include_unused`,
+/// `unused=1`). Traffic is that of the account's open connections and of the closed ones
+/// still remembered.
 pub fn accstatz(server: &Server, include_unused: bool, ctx: &Context) -> AccountStatz {
-    let st = &server.stats;
-    let conns = server.num_clients();
-    let global = AccountStat {
-        acc: GLOBAL_ACCOUNT.to_string(),
-        name: GLOBAL_ACCOUNT.to_string(),
-        conns,
-        leafnodes: 0,
-        total_conns: conns,
-        num_subscriptions: server.num_subscriptions(),
-        sent: DataStats {
-            msgs: st.out_msgs.load(Relaxed),
-            bytes: st.out_bytes.load(Relaxed),
-            ..DataStats::default()
-        },
-        received: DataStats {
-            msgs: st.in_msgs.load(Relaxed),
-            bytes: st.in_bytes.load(Relaxed),
-            ..DataStats::default()
-        },
-        slow_consumers: st.slow_consumers.load(Relaxed),
-    };
-    let mut list = Vec::with_capacity(2);
-    if include_unused || conns > 0 {
-        list.push(global);
-    }
-    if include_unused {
-        list.push(AccountStat {
-            acc: SYSTEM_ACCOUNT.to_string(),
-            name: SYSTEM_ACCOUNT.to_string(),
-            conns: 0,
-            leafnodes: 0,
-            total_conns: 0,
-            num_subscriptions: 0,
-            sent: DataStats::default(),
-            received: DataStats::default(),
-            slow_consumers: 0,
-        });
-    }
+    let mut usage = usage(server);
+    let mut accounts = server.accounts();
+    accounts.sort_by(|a, b| a.name.cmp(&b.name));
+    let list = accounts
+        .iter()
+        .filter_map(|account| {
+            let u = usage.remove(&account.name).unwrap_or_default();
+            (include_unused || u.conns > 0).then(|| AccountStat {
+                acc: account.name.clone(),
+                name: account.name.clone(),
+                conns: u.conns,
+                leafnodes: 0,
+                total_conns: u.conns,
+                num_subscriptions: account.sublist.count(),
+                sent: DataStats {
+                    msgs: u.sent.msgs,
+                    bytes: u.sent.bytes,
+                    ..DataStats::default()
+                },
+                received: DataStats {
+                    msgs: u.received.msgs,
+                    bytes: u.received.bytes,
+                    ..DataStats::default()
+                },
+                slow_consumers: u.slow_consumers,
+            })
+        })
+        .collect();
     AccountStatz {
         server_id: server.id().to_string(),
         now: rfc3339(ctx.clock.wall),

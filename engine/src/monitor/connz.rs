@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::subs::{all_subscriptions, SubView};
 use super::time::{rfc3339, rtt, uptime};
-use super::{Context, MonitorError, DEFAULT_LIST_SIZE, GLOBAL_ACCOUNT, SYSTEM_ACCOUNT};
+use super::{Context, MonitorError, DEFAULT_LIST_SIZE, GLOBAL_ACCOUNT};
 use crate::client_info::{ClientSnapshot, ClosedClient};
 use crate::server::Server;
 
@@ -221,8 +221,20 @@ fn non_empty(s: &Option<String>) -> Option<String> {
     s.as_ref().filter(|s| !s.is_empty()).cloned()
 }
 
+/// The account a snapshot runs in (`$G` until its CONNECT is accepted).
+fn account_of(snap: &ClientSnapshot) -> &str {
+    snap.identity
+        .as_deref()
+        .map_or(GLOBAL_ACCOUNT, |i| i.account.as_str())
+}
+
+/// The user a snapshot authenticated as.
+fn user_of(snap: &ClientSnapshot) -> Option<&str> {
+    snap.identity.as_deref().and_then(|i| i.user.as_deref())
+}
+
 /// Fills a [`ConnInfo`] from a snapshot; `end` is the request time (open) or stop time.
-fn fill(snap: &ClientSnapshot, ctx: &Context, end: Instant, auth: bool) -> ConnInfo {
+fn fill(snap: &ClientSnapshot, ctx: &Context, end: Instant) -> ConnInfo {
     let connect = snap.connect.as_deref();
     ConnInfo {
         cid: snap.cid,
@@ -250,25 +262,61 @@ fn fill(snap: &ClientSnapshot, ctx: &Context, end: Instant, auth: bool) -> ConnI
         account: None,
         subscriptions_list: None,
         subscriptions_list_detail: None,
-        name_tag: auth.then(|| GLOBAL_ACCOUNT.to_string()),
+        name_tag: None,
     }
 }
 
-fn closed_entry(cc: &ClosedClient, ctx: &Context, auth: bool) -> Entry {
-    let mut info = fill(&cc.snapshot, ctx, cc.stop, false);
-    info.stop = Some(ctx.clock.rfc3339(cc.stop));
-    info.reason = Some(cc.reason.as_str().to_string());
-    // The reference shows no account tag for closed connections of the global account.
-    let _ = auth;
-    let cid = cc.snapshot.cid;
+/// An open connection; with `auth` its user, its account (unless `$G`) and the account's
+/// tag.
+fn open_entry(snap: &ClientSnapshot, ctx: &Context, auth: bool) -> Entry {
+    let mut info = fill(snap, ctx, ctx.clock.now);
+    if auth {
+        let account = account_of(snap);
+        info.authorized_user = user_of(snap).map(str::to_string);
+        info.account = (account != GLOBAL_ACCOUNT).then(|| account.to_string());
+        info.name_tag = Some(account.to_string());
+    }
     Entry {
         info,
-        start: cc.snapshot.start,
-        last: cc.snapshot.last_activity,
-        stop: Some(cc.stop),
-        rtt: cc.snapshot.rtt,
-        closed_subs: Some(cc.subs.iter().map(|s| SubView::closed(cid, s)).collect()),
+        start: snap.start,
+        last: snap.last_activity,
+        stop: None,
+        rtt: snap.rtt,
+        closed_subs: None,
     }
+}
+
+/// A closed connection; with `auth` its user, and its account and tag unless `$G` (the
+/// reference keeps no account for those).
+fn closed_entry(cc: &ClosedClient, ctx: &Context, auth: bool) -> Entry {
+    let snap = &cc.snapshot;
+    let mut info = fill(snap, ctx, cc.stop);
+    info.stop = Some(ctx.clock.rfc3339(cc.stop));
+    info.reason = Some(cc.reason.as_str().to_string());
+    if auth {
+        info.authorized_user = user_of(snap).map(str::to_string);
+        let account = closed_account(cc).map(str::to_string);
+        info.name_tag.clone_from(&account);
+        info.account = account;
+    }
+    Entry {
+        info,
+        start: snap.start,
+        last: snap.last_activity,
+        stop: Some(cc.stop),
+        rtt: snap.rtt,
+        closed_subs: Some(
+            cc.subs
+                .iter()
+                .map(|s| SubView::closed(snap.cid, s))
+                .collect(),
+        ),
+    }
+}
+
+/// The account the reference remembers for a closed connection: none for `$G`.
+fn closed_account(cc: &ClosedClient) -> Option<&str> {
+    Some(account_of(&cc.snapshot)).filter(|a| *a != GLOBAL_ACCOUNT)
 }
 
 fn sort_entries(entries: &mut [Entry], sort: SortOpt, now: Instant) {
@@ -321,65 +369,56 @@ pub fn connz(server: &Server, opts: &ConnzOptions, ctx: &Context) -> Result<Conn
     }
     let now_text = rfc3339(ctx.clock.wall);
     let account = opts.account.as_deref().filter(|a| !a.is_empty());
-    if let Some(acc) = account {
-        if acc != GLOBAL_ACCOUNT && acc != SYSTEM_ACCOUNT {
-            return Ok(Connz {
-                server_id: String::new(),
-                now: now_text,
-                num_connections: 0,
-                total: 0,
-                offset,
-                limit,
-                connections: None,
-            });
-        }
+    if account.is_some_and(|a| server.account(a).is_none()) {
+        return Ok(Connz {
+            server_id: String::new(),
+            now: now_text,
+            num_connections: 0,
+            total: 0,
+            offset,
+            limit,
+            connections: None,
+        });
     }
-    // Every client is in the global account; the system account has none.
-    let open = if account == Some(SYSTEM_ACCOUNT) {
-        Vec::new()
-    } else {
-        server.clients()
-    };
     let want_open = state != ConnState::Closed;
     let want_closed = state != ConnState::Open;
-    let closed = if want_closed {
-        server.closed_clients()
+    // As the reference: the total counts the account's connections before the user filter.
+    let open: Vec<ClientSnapshot> = if want_open {
+        server
+            .clients()
+            .iter()
+            .map(|c| c.snapshot())
+            .filter(|s| account.is_none_or(|a| account_of(s) == a))
+            .collect()
     } else {
         Vec::new()
     };
-    let mut total = 0;
-    if want_open {
-        total += open.len();
-    }
-    if want_closed && account.is_none() {
-        // The reference keeps no account for closed connections without authentication,
-        // so an account filter drops them all.
-        total += closed.len();
-    }
+    let closed: Vec<ClosedClient> = if want_closed {
+        server
+            .closed_clients()
+            .into_iter()
+            .filter(|c| account.is_none_or(|a| closed_account(c) == Some(a)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let total = open.len() + closed.len();
     let user = opts.user.as_deref().filter(|u| !u.is_empty());
-    let mut entries = Vec::new();
+    let wanted = |s: &ClientSnapshot| {
+        (opts.cid == 0 || s.cid == opts.cid) && user.is_none_or(|u| user_of(s) == Some(u))
+    };
     let now = ctx.clock.now;
-    if want_open && user.is_none() {
-        for c in open.iter().filter(|c| opts.cid == 0 || c.cid == opts.cid) {
-            let snap = c.snapshot();
-            entries.push(Entry {
-                info: fill(&snap, ctx, now, opts.auth),
-                start: snap.start,
-                last: snap.last_activity,
-                stop: None,
-                rtt: snap.rtt,
-                closed_subs: None,
-            });
-        }
-    }
-    if want_closed && account.is_none() && user.is_none() {
-        for cc in closed
+    let mut entries: Vec<Entry> = open
+        .iter()
+        .filter(|s| wanted(s))
+        .map(|s| open_entry(s, ctx, opts.auth))
+        .collect();
+    entries.extend(
+        closed
             .iter()
-            .filter(|c| opts.cid == 0 || c.snapshot.cid == opts.cid)
-        {
-            entries.push(closed_entry(cc, ctx, opts.auth));
-        }
-    }
+            .filter(|c| wanted(&c.snapshot))
+            .map(|c| closed_entry(c, ctx, opts.auth)),
+    );
     if opts.cid > 0 {
         entries.truncate(1);
     }

@@ -38,20 +38,25 @@ impl SubView {
     }
 }
 
-/// Every live subscription, in the index's order. Holds the index's read lock while it
-/// copies (bounded by the number of subscriptions).
+/// Every live subscription of every account, each account's in its index's order. Holds
+/// one index's read lock at a time while it copies (bounded by its subscriptions).
 pub(crate) fn all_subscriptions(server: &Server) -> Vec<SubView> {
-    let list = server.sublist.read();
-    let mut out = Vec::with_capacity(list.count());
-    list.for_each(|subject, queue, sub| {
-        out.push(SubView {
-            cid: sub.client.cid,
-            account: sub.account.name.clone(),
-            subject: text(subject),
-            queue: queue.map(text),
-            sid: text(&sub.sid),
-            msgs: sub.delivered(),
+    let mut accounts = server.accounts();
+    accounts.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut out = Vec::new();
+    for account in accounts {
+        let list = account.sublist.read();
+        out.reserve(list.count());
+        list.for_each(|subject, queue, sub| {
+            out.push(SubView {
+                cid: sub.client.cid,
+                account: sub.account.name.clone(),
+                subject: text(subject),
+                queue: queue.map(text),
+                sid: text(&sub.sid),
+                msgs: sub.delivered(),
+            });
         });
-    });
+    }
     out
 }

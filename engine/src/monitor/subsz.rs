@@ -7,8 +7,10 @@ use super::json::go_float;
 use super::subs::all_subscriptions;
 use super::time::rfc3339;
 use super::{Context, MonitorError, DEFAULT_LIST_SIZE};
+use crate::account::Account;
 use crate::server::Server;
 use crate::subject::{is_valid_publish_subject, subject_matches};
+use crate::sublist::SublistStats;
 
 /// Counters of a subscription index (`/subsz`, `account_detail.sublist_stats`).
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
@@ -34,9 +36,26 @@ pub struct SublistStatz {
 }
 
 impl SublistStatz {
-    /// The statistics of the server's index.
+    /// The statistics of every account's index together (`/subsz`).
     pub fn of(server: &Server) -> SublistStatz {
-        let st = server.sublist.stats();
+        let mut total = SublistStats::default();
+        for account in server.accounts() {
+            let st = account.sublist.stats();
+            total.subscriptions += st.subscriptions;
+            total.inserts += st.inserts;
+            total.removes += st.removes;
+            total.matches += st.matches;
+            total.cache_hits += st.cache_hits;
+        }
+        SublistStatz::from_stats(&total)
+    }
+
+    /// The statistics of one account's index.
+    pub fn of_account(account: &Account) -> SublistStatz {
+        SublistStatz::from_stats(&account.sublist.stats())
+    }
+
+    fn from_stats(st: &SublistStats) -> SublistStatz {
         let rate = if st.matches == 0 {
             0.0
         } else {

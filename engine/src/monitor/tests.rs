@@ -224,9 +224,17 @@ fn rtt_from_connect_then_from_each_answered_server_ping() {
     let server = Server::new(ServerConfig::default(), SEED, t0);
     let mut c = server.accept(SocketAddr::from(([127, 0, 0, 1], 1)), t0);
     let cid = c.shared().cid;
-    assert_eq!(rtt_of(&server, cid, t0), "0s", "not measured before CONNECT");
+    assert_eq!(
+        rtt_of(&server, cid, t0),
+        "0s",
+        "not measured before CONNECT"
+    );
     // CONNECT gives the first estimate: accept (INFO sent) to CONNECT.
-    input(&mut c, "CONNECT {}\r\n", t0 + Duration::from_nanos(3_133_692));
+    input(
+        &mut c,
+        "CONNECT {}\r\n",
+        t0 + Duration::from_nanos(3_133_692),
+    );
     assert_eq!(rtt_of(&server, cid, t0), "3.133692ms");
     // A PONG nobody asked for measures nothing.
     input(&mut c, "PONG\r\n", t0 + Duration::from_secs(1));
@@ -320,7 +328,7 @@ fn closed_connections_keep_their_subscriptions() {
         t0,
     );
     c.finish(t0 + Duration::from_secs(1));
-    assert_eq!(server.sublist.count(), 0, "removed from the index");
+    assert_eq!(server.num_subscriptions(), 0, "removed from the index");
     let closed = |subs, subs_detail| {
         let opts = ConnzOptions {
             state: ConnState::Closed,
@@ -346,4 +354,180 @@ fn closed_connections_keep_their_subscriptions() {
     assert_eq!(detail[0].account.as_deref(), Some(GLOBAL_ACCOUNT));
     assert_eq!(detail[0].account_tag.as_deref(), Some(GLOBAL_ACCOUNT));
     assert_eq!(detail[0].cid, 1);
+}
+
+/// A server with a user `a` in account `A` and a user `g` in `$G`, both connected with a
+/// subscription, and a closed connection of `a` that held one.
+fn accounts_situation() -> (Arc<Server>, Instant, Vec<Client>) {
+    use crate::auth::{AuthConfig, Secret, User};
+    let t0 = Instant::now();
+    let user = |name: &str, account: Option<&str>| User {
+        username: name.into(),
+        password: Secret::new(name.to_string()),
+        permissions: None,
+        account: account.map(str::to_string),
+    };
+    let config = ServerConfig {
+        auth: AuthConfig {
+            users: vec![user("a", Some("A")), user("g", None)],
+            ..AuthConfig::default()
+        },
+        accounts: vec![crate::AccountConfig {
+            name: "A".into(),
+            ..crate::AccountConfig::default()
+        }],
+        ..ServerConfig::default()
+    };
+    let server = Server::new(config, SEED, t0);
+    let login = |port, name: &str, sub: &str| {
+        connect(
+            &server,
+            port,
+            &format!("CONNECT {{\"user\":\"{name}\",\"pass\":\"{name}\"}}\r\nSUB {sub} 1\r\n"),
+            t0,
+        )
+    };
+    let a = login(1, "a", "s.a");
+    let g = login(2, "g", "s.g");
+    let mut gone = login(3, "a", "c.a");
+    gone.finish(t0 + Duration::from_secs(1));
+    (server, t0, vec![a, g])
+}
+
+#[test]
+fn connz_shows_and_filters_users_and_accounts() {
+    let (server, now, _clients) = accounts_situation();
+    let c = ctx(now);
+    let list = |opts: ConnzOptions| {
+        let doc = connz(&server, &opts, &c).unwrap_or_else(|e| panic!("{e}"));
+        let total = doc.total;
+        (total, doc.connections.unwrap_or_default())
+    };
+    let (_, all) = list(ConnzOptions {
+        auth: true,
+        ..ConnzOptions::default()
+    });
+    let shown: Vec<_> = all
+        .iter()
+        .map(|i| {
+            (
+                i.cid,
+                i.authorized_user.as_deref(),
+                i.account.as_deref(),
+                i.name_tag.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (1, Some("a"), Some("A"), Some("A")),
+            (2, Some("g"), None, Some(GLOBAL_ACCOUNT))
+        ]
+    );
+    let (total, only_a) = list(ConnzOptions {
+        account: Some("A".into()),
+        ..ConnzOptions::default()
+    });
+    assert_eq!((total, only_a.len(), only_a[0].cid), (1, 1, 1));
+    assert!(only_a[0].authorized_user.is_none(), "only with auth=1");
+    // The total counts before the user filter, as the reference's does.
+    let (total, by_user) = list(ConnzOptions {
+        user: Some("g".into()),
+        ..ConnzOptions::default()
+    });
+    assert_eq!((total, by_user.len(), by_user[0].cid), (2, 1, 2));
+    // Closed connections keep user and account; `$G` ones have none to filter on.
+    let (_, closed) = list(ConnzOptions {
+        state: ConnState::Closed,
+        account: Some("A".into()),
+        auth: true,
+        subs_detail: true,
+        ..ConnzOptions::default()
+    });
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].authorized_user.as_deref(), Some("a"));
+    assert_eq!(closed[0].account.as_deref(), Some("A"));
+    let detail = closed[0]
+        .subscriptions_list_detail
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(detail[0].account.as_deref(), Some("A"));
+    let (total, none) = list(ConnzOptions {
+        state: ConnState::Closed,
+        account: Some(GLOBAL_ACCOUNT.into()),
+        ..ConnzOptions::default()
+    });
+    assert_eq!((total, none.len()), (0, 0));
+    let unknown = connz(
+        &server,
+        &ConnzOptions {
+            account: Some("nope".into()),
+            ..ConnzOptions::default()
+        },
+        &c,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(unknown.connections.is_none() && unknown.server_id.is_empty());
+}
+
+#[test]
+fn accounts_are_listed_with_their_own_usage() {
+    let (server, now, _clients) = accounts_situation();
+    let c = ctx(now);
+    let doc = accountz(&server, &AccountzOptions::default(), &c).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        doc.accounts.unwrap_or_default(),
+        ["$G", "$SYS", "A"].map(String::from)
+    );
+    let one = |name: &str| {
+        accountz(
+            &server,
+            &AccountzOptions {
+                account: Some(name.into()),
+            },
+            &c,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .account_detail
+        .unwrap_or_else(|| panic!("no detail for {name}"))
+    };
+    let a = one("A");
+    assert_eq!(
+        (a.client_connections, a.subscriptions, a.is_system),
+        (1, 1, false)
+    );
+    assert!(one(SYSTEM_ACCOUNT).is_system);
+    let statz = accstatz(&server, false, &c);
+    let per: Vec<_> = statz
+        .account_statz
+        .iter()
+        .map(|s| (s.acc.as_str(), s.conns, s.num_subscriptions))
+        .collect();
+    assert_eq!(per, [("$G", 1, 1), ("A", 1, 1)]);
+    assert_eq!(accstatz(&server, true, &c).account_statz.len(), 3);
+    let subs = subsz(
+        &server,
+        &SubszOptions {
+            subs: true,
+            ..SubszOptions::default()
+        },
+        &c,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut seen: Vec<_> = subs
+        .subscriptions_list
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| (d.account.unwrap_or_default(), d.subject))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("$G".to_string(), "s.g".to_string()),
+            ("A".into(), "s.a".into())
+        ]
+    );
+    assert_eq!(subs.stats.num_subscriptions, 2);
 }
