@@ -83,6 +83,33 @@ pub const GATEWAY_AUTHORIZATION_KEYS: &[&str] = &[
     "proxy_required",
 ];
 
+/// Keys of a user of the general `authorization { users: [...] }` (in a gateway).
+pub const GENERAL_USER_KEYS: &[&str] = &[
+    "nkey",
+    "user",
+    "username",
+    "pass",
+    "password",
+    "permission",
+    "permissions",
+    "authorization",
+    "allowed_connection_types",
+    "connection_types",
+    "clients",
+    "proxy_required",
+];
+
+/// Connection types a user may be restricted to.
+pub const CONNECTION_TYPES: &[&str] = &[
+    "STANDARD",
+    "WEBSOCKET",
+    "LEAFNODE",
+    "LEAFNODE_WS",
+    "MQTT",
+    "MQTT_WS",
+    "IN_PROCESS",
+];
+
 /// Keys of the `leafnodes` block.
 pub const LEAFNODES_KEYS: &[&str] = &[
     "listen",
@@ -857,8 +884,8 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// The general `authorization` block's keys and permissions (the contents of `users`
-    /// and `auth_callout` are not looked into: a gateway refuses both anyway). `Ok(None)`: a complaint
+    /// The general `authorization` block's keys, users and permissions (the contents of
+    /// `auth_callout` are not looked into: a gateway refuses callouts anyway). `Ok(None)`: a complaint
     /// was returned (and reported); the listener skips the block.
     fn general_authorization(&mut self, tok: &Token) -> Step<Option<GatewayAuth>> {
         let m = self.map(tok)?;
@@ -877,7 +904,10 @@ impl Checker<'_> {
                     }
                 }
                 "users" => match &v.value {
-                    Value::Array(_) => auth.users = true,
+                    Value::Array(entries) => {
+                        let outcome = self.general_users(entries);
+                        auth.users = self.recover(outcome).unwrap_or(false);
+                    }
                     other => {
                         let e = BlockError::NotAnArray {
                             field: "users",
@@ -896,6 +926,97 @@ impl Checker<'_> {
             }
         }
         Ok(Some(auth))
+    }
+
+    /// The `users` of a general authorization block: whether the reference ends up with a
+    /// list (`false` when an entry is refused or a wrong type stops the list).
+    fn general_users(&mut self, entries: &[Token]) -> Step<bool> {
+        for entry in entries {
+            let Value::Map(m) = &entry.value else {
+                let e = BlockError::EntryNotAMap {
+                    entry: "user",
+                    got: go_value(&entry.value),
+                };
+                self.error(Some(entry), e);
+                continue;
+            };
+            let (mut nkey, mut user, mut password) = ("", "", "");
+            for (key, v) in ordered(m) {
+                let Some(lower) = self.known(GENERAL_USER_KEYS, key, v) else {
+                    continue;
+                };
+                match lower.as_str() {
+                    "nkey" => nkey = self.string(v)?,
+                    "user" | "username" => user = self.string(v)?,
+                    "pass" | "password" => password = self.string(v)?,
+                    "permission" | "permissions" | "authorization" => {
+                        let outcome = self.user_permissions(v);
+                        self.recover(outcome);
+                    }
+                    "allowed_connection_types" | "connection_types" | "clients" => {
+                        self.connection_types(v)
+                    }
+                    "proxy_required" => self.boolean(v).map(drop)?,
+                    _ => {}
+                }
+            }
+            let reason = if nkey.is_empty() && user.is_empty() {
+                "User entry requires a user"
+            } else if nkey.is_empty() {
+                continue;
+            } else if !valid_public_user_key(nkey) {
+                "Not a valid public nkey for a user"
+            } else if !user.is_empty() || !password.is_empty() {
+                "Nkey users do not take usernames or passwords"
+            } else {
+                continue;
+            };
+            // The reference points at the last value it visited (in a random order).
+            let last = m.values().max_by_key(|t| (t.line, t.pos)).unwrap_or(entry);
+            self.error(Some(last), BlockError::Other(reason.into()));
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// `allowed_connection_types`: a string or a list of strings naming known types.
+    fn connection_types(&mut self, tok: &Token) {
+        let types: Vec<&str> = match &tok.value {
+            Value::String(s) => vec![s],
+            Value::Array(items) => {
+                let mut types = Vec::new();
+                for item in items {
+                    match &item.value {
+                        Value::String(s) => types.push(s.as_str()),
+                        other => {
+                            let e = BlockError::Other(format!(
+                                "error parsing allowed connection types: unsupported type in array {}",
+                                other.go_type()
+                            ));
+                            self.error(Some(item), e);
+                        }
+                    }
+                }
+                types
+            }
+            other => {
+                let e = BlockError::Other(format!(
+                    "error parsing allowed connection types: unsupported type {}",
+                    other.go_type()
+                ));
+                return self.error(Some(tok), e);
+            }
+        };
+        let unknown: Vec<String> = types
+            .iter()
+            .map(|t| t.to_uppercase())
+            .filter(|t| !CONNECTION_TYPES.contains(&t.as_str()))
+            .map(|t| format!("{t:?}"))
+            .collect();
+        if !unknown.is_empty() {
+            let e = BlockError::Other(format!("invalid connection types [{}]", unknown.join(" ")));
+            self.error(Some(tok), e);
+        }
     }
 
     fn leafnodes(&mut self, m: &Map) -> Step {
@@ -2020,6 +2141,39 @@ mod tests {
         assert_eq!(
             auth("5"),
             ["b.conf:1:57: Expected permissions to be a map/struct, got 5"]
+        );
+    }
+
+    #[test]
+    fn gateway_authorization_users_are_checked_then_refused() {
+        let users = |list: &str| {
+            let mut e = errors(&format!(
+                "gateway {{ name: A, authorization {{ users: {list} }} }}"
+            ));
+            e.sort();
+            e
+        };
+        assert_eq!(
+            users("[ {user: a, bogus: 1} ]"),
+            [
+                "b.conf:1:19: Gateway authorization does not allow multiple users",
+                "b.conf:1:54: unknown field \"bogus\""
+            ]
+        );
+        assert_eq!(
+            users("[ {password: a} ]"),
+            ["b.conf:1:45: User entry requires a user"]
+        );
+        assert_eq!(
+            users("[ {user: a, clients: [\"foo\", \"mqtt\"]} ]"),
+            [
+                "b.conf:1:19: Gateway authorization does not allow multiple users",
+                "b.conf:1:54: invalid connection types [\"FOO\"]"
+            ]
+        );
+        assert_eq!(
+            users("[ {nkey: \"UX\"} ]"),
+            ["b.conf:1:45: Not a valid public nkey for a user"]
         );
     }
 }
