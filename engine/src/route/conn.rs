@@ -1,5 +1,6 @@
 //! One route connection: the handshake, keepalive, the peer's interest and messages.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -320,9 +321,7 @@ impl RouteConn {
             }
             RouteOp::Pong => {
                 self.pings_out = 0;
-                if !std::mem::replace(&mut self.first_pong_seen, true) {
-                    self.after_first_pong();
-                }
+                self.first_pong_seen = true;
             }
             RouteOp::Ok => {}
             RouteOp::Err(text) => {
@@ -441,52 +440,102 @@ impl RouteConn {
             return;
         }
         let cluster = self.cluster();
-        let slot = match &self.role {
-            Role::Solicited(d) => {
-                let slot = d.slot.clone();
-                if matches!(slot, RouteSlot::Pool(_)) {
-                    self.send_connect(&cluster);
-                }
-                let table = self.server.routes();
-                if info.cluster != table.cluster_name().0 {
-                    table.adopt_name(&info.cluster, info.cluster_dynamic);
-                }
-                slot
+        let ours = cluster.pool_size;
+        let theirs = usize::try_from(info.route_pool_size.max(0)).unwrap_or(0);
+        let pooled = ours > 0 && theirs > 0;
+        let pinned = match &self.role {
+            Role::Solicited(d) => match &d.slot {
+                RouteSlot::Pinned(a) => Some(a.clone()),
+                RouteSlot::Pool(_) => None,
+            },
+            Role::Accepted => (!info.route_account.is_empty()).then(|| info.route_account.clone()),
+        };
+        let refusal = if pooled && ours != theirs {
+            Some(format!("Mismatch route pool size: {ours} vs {theirs}"))
+        } else if !pooled && pinned.is_some() {
+            Some(format!(
+                "Not possible to have a dedicated route for account {:?} between those servers",
+                pinned.as_deref().unwrap_or_default()
+            ))
+        } else if !self.is_solicited()
+            && pooled
+            && pinned.is_none()
+            && usize::try_from(info.route_pool_idx).map_or(true, |i| i >= ours)
+        {
+            Some(format!(
+                "Invalid route pool index: {} - pool size is {theirs}",
+                info.route_pool_idx
+            ))
+        } else {
+            None
+        };
+        if let Some(text) = refusal {
+            self.push_log(LogLevel::Error, text.clone());
+            self.send_err(&text);
+            self.no_redial = true;
+            self.close(CloseReason::ProtocolViolation);
+            return;
+        }
+        if self.is_solicited() {
+            let table = self.server.routes();
+            if info.cluster != table.cluster_name().0 {
+                table.adopt_name(&info.cluster, info.cluster_dynamic);
             }
-            Role::Accepted => {
-                if info.route_account.is_empty() {
-                    RouteSlot::Pool(usize::try_from(info.route_pool_idx.max(0)).unwrap_or(0))
-                } else {
-                    RouteSlot::Pinned(info.route_account.clone())
-                }
+        }
+        let slot = match pinned {
+            Some(a) => RouteSlot::Pinned(a),
+            None if pooled => {
+                RouteSlot::Pool(usize::try_from(info.route_pool_idx.max(0)).unwrap_or(0))
             }
+            None => RouteSlot::Pool(0),
         };
         let new = NewRoute {
             rid: self.shared.cid,
             shared: self.shared.clone(),
             info: (*info).clone(),
-            slot: slot.clone(),
+            slot,
             solicited: self.is_solicited(),
             dial: match &self.role {
                 Role::Solicited(d) => Some(d.clone()),
                 Role::Accepted => None,
             },
-            pinned_here: self.server.pinned_accounts(),
+            pinned_here: if pooled {
+                self.server.pinned_accounts()
+            } else {
+                Vec::new()
+            },
         };
         self.remote = Some(info);
-        match self.server.routes().register(new, self.server.id()) {
+        let size = if pooled { ours } else { 1 };
+        match self.server.routes().register(new, size) {
             Registered::Duplicate => {
-                self.push_log(
-                    LogLevel::Debug,
-                    "Detected duplicate remote route, closing it".to_string(),
-                );
+                let text = if self.is_solicited() {
+                    "Route pool size reached, closing extra connection"
+                } else {
+                    "Detected duplicate remote route, closing it"
+                };
+                self.push_log(LogLevel::Debug, text.to_string());
                 self.no_redial = true;
                 self.close(CloseReason::DuplicateRoute);
             }
-            Registered::Added { handle, first } => {
+            Registered::Added {
+                handle,
+                first,
+                pooled: count,
+            } => {
                 self.stage = Stage::Ready;
+                if let Role::Solicited(d) = &self.role {
+                    if matches!(handle.slot, RouteSlot::Pool(_)) {
+                        // Our INFO says which pool slot this connection took.
+                        let mut shown = d.clone();
+                        shown.slot = handle.slot.clone();
+                        let d = std::mem::replace(&mut self.role, Role::Solicited(shown));
+                        self.send_connect(&cluster);
+                        self.role = d;
+                    }
+                }
                 let id = handle.remote_id.clone();
-                match &slot {
+                match &handle.slot {
                     RouteSlot::Pinned(a) => self.push_log(
                         LogLevel::Debug,
                         format!("Registering remote route {id:?} for account {a:?}"),
@@ -505,34 +554,26 @@ impl RouteConn {
                     "Sent local subscriptions to route".to_string(),
                 );
                 if first {
-                    if !self.is_solicited() {
-                        self.gossip_new_peer(&handle);
-                    }
                     self.server.cluster_changed();
+                    if let Role::Solicited(d) = &self.role {
+                        // Dial the rest of the set too (gossip may have named only part).
+                        let url = d.url.clone();
+                        self.server.dial_route_set(url, d.explicit);
+                    }
+                }
+                if !self.is_solicited() && (handle.is_pinned() || count == 1) {
+                    self.gossip_new_peer(&handle);
+                }
+                if let (Role::Solicited(d), true) = (&self.role, pooled) {
+                    // The pool fills one connection at a time.
+                    if !handle.is_pinned() && count < size {
+                        let next =
+                            RouteDial::new(d.url.clone(), RouteSlot::Pool(count), d.explicit);
+                        self.server.routes().queue_dial(next);
+                    }
                 }
                 self.handle = Some(handle);
             }
-        }
-    }
-
-    /// After the first PONG on the first pooled connection, the rest of the pool is dialled.
-    fn after_first_pong(&mut self) {
-        let Role::Solicited(dial) = &self.role else {
-            return;
-        };
-        if dial.slot != RouteSlot::Pool(0) || self.stage != Stage::Ready {
-            return;
-        }
-        let ours = self.cluster().pool_size;
-        let theirs = self.remote.as_ref().map_or(0, |r| {
-            usize::try_from(r.route_pool_size.max(0)).unwrap_or(0)
-        });
-        let size = ours.max(theirs);
-        let table = self.server.routes();
-        for i in 1..size {
-            let mut d = RouteDial::new(dial.url.clone(), RouteSlot::Pool(i), dial.explicit);
-            d.attempts = 0;
-            table.queue_dial(d);
         }
     }
 
@@ -585,7 +626,14 @@ impl RouteConn {
                 url.redacted()
             ),
         );
-        self.server.dial_route_set(url, false);
+        let slot = if info.route_account.is_empty() {
+            RouteSlot::Pool(0)
+        } else {
+            RouteSlot::Pinned(info.route_account.clone())
+        };
+        self.server
+            .routes()
+            .queue_dial(RouteDial::new(url, slot, false));
     }
 
     /// Tells every other peer about a server that just joined by dialling us.
@@ -594,29 +642,53 @@ impl RouteConn {
             return;
         };
         let mut info = (**remote).clone();
-        let host = if info.host.contains(':') {
-            format!("[{}]", info.host)
+        // A peer listening on any address is reached at the address it connected from.
+        let any = info.host.is_empty()
+            || info
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_unspecified());
+        let host = if any {
+            self.shared.peer.ip().to_string()
         } else {
             info.host.clone()
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
         };
         info.ip = format!("nats-route://{}:{}/", host, info.port);
         info.nonce.clear();
         info.route_pool_idx = 0;
         info.route_account.clear();
         info.gossip_mode = 1;
-        // Every connection of every other peer hears it: the peer's own pool may not be
-        // complete yet, and it ignores servers it already knows or dials.
-        for h in self.server.routes().routes() {
-            if h.remote_id == handle.remote_id {
-                continue;
+        // Each other peer hears it on its lowest pooled connection (it dials a pooled
+        // connection) and on every dedicated one, naming the account (it dials that one).
+        let routes = self.server.routes().routes();
+        let mut lowest: HashMap<&str, &Arc<RouteHandle>> = HashMap::new();
+        let only = handle.pinned_account();
+        for h in routes.iter().filter(|h| h.remote_id != handle.remote_id) {
+            match &h.slot {
+                RouteSlot::Pinned(account) => {
+                    if only.is_some_and(|a| a != account) {
+                        continue;
+                    }
+                    let mut pinned = info.clone();
+                    pinned.route_account = account.clone();
+                    send_gossip(h, &pinned);
+                }
+                RouteSlot::Pool(_) if only.is_some() => {}
+                RouteSlot::Pool(i) => {
+                    let e = lowest.entry(h.remote_id.as_str()).or_insert(h);
+                    if matches!(e.slot, RouteSlot::Pool(j) if *i < j) {
+                        *e = h;
+                    }
+                }
             }
-            if h.shared
-                .outbound
-                .queue(None, |buf| encode::info_gossip(buf, &info))
-                == Queued::NeedsFlush
-            {
-                h.shared.outbound.flush();
-            }
+        }
+        for h in lowest.values() {
+            send_gossip(h, &info);
         }
     }
 
@@ -724,6 +796,9 @@ impl RouteConn {
     }
 
     fn trace_in(&mut self, op: &RouteOp) {
+        if matches!(op, RouteOp::Info(_)) {
+            return;
+        }
         let mut buf = BytesMut::new();
         let (head_op, payload): (RouteOp, Option<Bytes>) = match op {
             RouteOp::Msg { payload, .. }
@@ -752,6 +827,17 @@ impl RouteConn {
             let line = format!("<<- {}", payload_line(&p, max));
             self.trace_line(&line);
         }
+    }
+}
+
+/// Queues a gossip INFO on a route connection.
+fn send_gossip(h: &RouteHandle, info: &RouteInfo) {
+    if h.shared
+        .outbound
+        .queue(None, |buf| encode::info_gossip(buf, info))
+        == Queued::NeedsFlush
+    {
+        h.shared.outbound.flush();
     }
 }
 

@@ -119,10 +119,12 @@ pub(crate) struct NewRoute {
 
 /// What [`RouteTable::register`] decided.
 pub(crate) enum Registered {
-    /// Registered; `first` when no other connection to this peer existed.
+    /// Registered; `first` when no other connection to this peer existed; `pooled`: the
+    /// peer's pooled connections now.
     Added {
         handle: Arc<RouteHandle>,
         first: bool,
+        pooled: usize,
     },
     /// A connection for the same peer and slot is kept instead of this one.
     Duplicate,
@@ -238,65 +240,67 @@ impl RouteTable {
         out
     }
 
-    /// Registers a route whose handshake completed, resolving duplicates: when a
-    /// connection for the same peer and slot exists, the one dialled by the server with the
-    /// smaller id is kept (both ends decide alike); the loser is told to close.
-    pub(crate) fn register(&self, new: NewRoute, our_id: &str) -> Registered {
+    /// Registers a route whose handshake completed, resolving duplicates as the reference
+    /// does: a dedicated (pinned) connection or an accepted pooled one whose slot is taken
+    /// is refused (the kept connection inherits its redial); a connection we dialled takes
+    /// the first free pool slot, and is refused when the pool is full.
+    pub(crate) fn register(&self, new: NewRoute, pool_size: usize) -> Registered {
         let mut routes = self.routes.write();
         let remote_id = new.info.server_id.clone();
         let first = !routes.iter().any(|h| h.remote_id == remote_id);
-        let existing = routes
-            .iter()
-            .position(|h| h.remote_id == remote_id && h.slot == new.slot);
-        let mut inherited = None;
-        if let Some(pos) = existing {
-            let old = &routes[pos];
-            // The connection dialled by the smaller server id wins.
-            let dialler = |solicited: bool| {
-                if solicited {
-                    our_id
-                } else {
-                    remote_id.as_str()
-                }
-            };
-            let keep_new = dialler(new.solicited) < dialler(old.solicited);
-            if !keep_new || new.solicited == old.solicited {
-                if let Some(d) = new.dial.filter(|d| d.explicit) {
-                    old.configured.store(true, Ordering::Release);
-                    let mut r = old.redial.lock();
-                    if r.is_none() {
-                        *r = Some(d);
+        let taken = |slot: &RouteSlot| {
+            routes
+                .iter()
+                .position(|h| h.remote_id == remote_id && &h.slot == slot)
+        };
+        let slot = match &new.slot {
+            RouteSlot::Pool(_) if new.solicited => {
+                let free = (0..pool_size.max(1)).find(|i| taken(&RouteSlot::Pool(*i)).is_none());
+                match free {
+                    Some(i) => RouteSlot::Pool(i),
+                    None => {
+                        let keep = routes.iter().find(|h| h.remote_id == remote_id).cloned();
+                        inherit(keep.as_deref(), new.dial);
+                        return Registered::Duplicate;
                     }
                 }
-                return Registered::Duplicate;
             }
-            let old = routes.remove(pos);
-            old.removed.store(true, Ordering::Release);
-            inherited = old.redial.lock().take().filter(|d| d.explicit);
-            old.shared
-                .outbound
-                .close(crate::CloseReason::DuplicateRoute);
-        }
-        let configured = new.dial.as_ref().is_some_and(|d| d.explicit) || inherited.is_some();
+            other => {
+                if let Some(pos) = taken(other) {
+                    inherit(Some(&routes[pos]), new.dial);
+                    return Registered::Duplicate;
+                }
+                other.clone()
+            }
+        };
+        let configured = new.dial.as_ref().is_some_and(|d| d.explicit);
         let client_urls = new.info.connect_urls.clone();
         let handle = Arc::new(RouteHandle {
             rid: new.rid,
             shared: new.shared,
             remote_id,
             remote_name: new.info.server_name.clone(),
-            slot: new.slot,
+            slot,
             peer_pool_size: usize::try_from(new.info.route_pool_size.max(0)).unwrap_or(0),
             solicited: new.solicited,
             configured: AtomicBool::new(configured),
             info: new.info,
             client_urls: Mutex::new(client_urls),
-            redial: Mutex::new(new.dial.or(inherited)),
+            redial: Mutex::new(new.dial),
             remote_subs: Mutex::new(HashMap::new()),
             pinned_here: new.pinned_here,
             removed: AtomicBool::new(false),
         });
         routes.push(handle.clone());
-        Registered::Added { handle, first }
+        let pooled = routes
+            .iter()
+            .filter(|h| h.remote_id == handle.remote_id && !h.is_pinned())
+            .count();
+        Registered::Added {
+            handle,
+            first,
+            pooled,
+        }
     }
 
     /// Removes a handle (its connection ended). Returns true when it was the last
@@ -366,5 +370,20 @@ impl RouteTable {
         n.name = theirs.to_string();
         n.dynamic = their_dynamic;
         true
+    }
+}
+
+/// A refused duplicate's dial passes to the connection kept instead, so that it is dialled
+/// again when lost (and counts as configured when the duplicate was).
+fn inherit(keep: Option<&RouteHandle>, dial: Option<RouteDial>) {
+    let (Some(keep), Some(dial)) = (keep, dial) else {
+        return;
+    };
+    if dial.explicit {
+        keep.configured.store(true, Ordering::Release);
+    }
+    let mut r = keep.redial.lock();
+    if r.is_none() {
+        *r = Some(dial);
     }
 }

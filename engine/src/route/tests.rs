@@ -171,7 +171,8 @@ impl Net {
 
     /// Shuttles bytes until nothing moves.
     fn settle(&mut self) {
-        for _ in 0..200 {
+        let mut idle_steps = 0;
+        for _ in 0..400 {
             let mut moved = self.dial();
             for l in self.links.iter_mut().filter(|l| !l.done) {
                 if drain(l.solicit.shared(), &mut l.a_in) {
@@ -203,10 +204,28 @@ impl Net {
                 }
             }
             if !moved {
+                // Redials wait a second: let time pass while some are queued.
+                if self.pending_dials() && idle_steps < 10 {
+                    idle_steps += 1;
+                    self.now += std::time::Duration::from_secs(1);
+                    continue;
+                }
                 return;
             }
         }
         panic!("the cluster did not settle");
+    }
+
+    /// Whether a dial waits for a later instant (answered once time passes).
+    fn pending_dials(&self) -> bool {
+        let mut any = false;
+        for (i, s) in self.servers.iter().enumerate() {
+            for d in s.poll_route_dials(&waker()) {
+                any |= self.ports.contains_key(&d.url.port) || i == usize::MAX;
+                s.routes().requeue_dial(d);
+            }
+        }
+        any
     }
 
     /// Stops server `i` as a crash would: every route of it ends.
