@@ -577,7 +577,7 @@ impl Client {
             self.close(CloseReason::ClientClosed);
         }
         let subs = std::mem::take(&mut self.subs);
-        let held = subs.values().map(|s| closed_sub(s)).collect();
+        let held = subs.values().map(closed_sub).collect();
         for sub in subs.values() {
             self.retire(sub);
         }
