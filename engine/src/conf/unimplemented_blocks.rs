@@ -884,8 +884,7 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// The general `authorization` block's keys, users and permissions (the contents of
-    /// `auth_callout` are not looked into: a gateway refuses callouts anyway). `Ok(None)`: a complaint
+    /// The general `authorization` block: its keys, users, permissions and callout. `Ok(None)`: a complaint
     /// was returned (and reported); the listener skips the block.
     fn general_authorization(&mut self, tok: &Token) -> Step<Option<GatewayAuth>> {
         let m = self.map(tok)?;
@@ -920,12 +919,91 @@ impl Checker<'_> {
                     let outcome = self.user_permissions(v);
                     self.recover(outcome);
                 }
-                "auth_callout" | "auth_hook" => auth.callout = true,
+                "auth_callout" | "auth_hook" => {
+                    let outcome = self.auth_callout(v);
+                    auth.callout = self.recover(outcome).unwrap_or(false);
+                }
                 "proxy_required" => self.boolean(v).map(drop)?,
                 _ => {}
             }
         }
         Ok(Some(auth))
+    }
+
+    /// `auth_callout` of a general authorization block: whether the reference accepts it
+    /// (a gateway then refuses it).
+    fn auth_callout(&mut self, tok: &Token) -> Step<bool> {
+        let Value::Map(m) = &tok.value else {
+            let got = go_value(&tok.value);
+            let e = BlockError::Other(format!(
+                "Expected authorization callout to be a map/struct, got {got}"
+            ));
+            self.error(Some(tok), e);
+            return Ok(false);
+        };
+        let (mut issuer, mut users) = (false, 0);
+        for (key, v) in ordered(m) {
+            let reason = match key.to_ascii_lowercase().as_str() {
+                "issuer" => {
+                    let key = self.string(v)?;
+                    issuer = true;
+                    if key.starts_with('A') && nkeys::from_public_key(key).is_ok() {
+                        continue;
+                    }
+                    format!("Expected callout user to be a valid public account nkey, got {key:?}")
+                }
+                "account" | "acc" => {
+                    self.string(v)?;
+                    continue;
+                }
+                "xkey" | "key" => {
+                    let key = self.string(v)?;
+                    if key.starts_with('X') && nkeys::from_public_key(key).is_ok() {
+                        continue;
+                    }
+                    format!("Expected callout xkey to be a valid public xkey, got {key:?}")
+                }
+                lower @ ("auth_users" | "users" | "allowed_accounts") => {
+                    if let Value::Array(items) = &v.value {
+                        for item in items {
+                            self.string(item)?;
+                        }
+                        if lower != "allowed_accounts" {
+                            users += items.len();
+                        }
+                        continue;
+                    }
+                    // The reference names the type of its own wrapper here.
+                    let field = if lower == "allowed_accounts" {
+                        "allowed accounts"
+                    } else {
+                        "auth_users"
+                    };
+                    format!("Expected {field} field to be an array, got *conf.token")
+                }
+                _ if v.used_variable => continue,
+                _ => {
+                    let e = BlockError::Other(format!(
+                        "Unknown field {key:?} parsing authorization callout"
+                    ));
+                    self.error(Some(v), e);
+                    continue;
+                }
+            };
+            self.error(Some(v), BlockError::Other(reason));
+            return Ok(false);
+        }
+        let reason = if !issuer {
+            "Authorization callouts require an issuer to be specified"
+        } else if users == 0 {
+            "Authorization callouts require authorized users to be specified"
+        } else {
+            return Ok(true);
+        };
+        // The reference points at the last value it visited (in a random order).
+        let last = m.values().max_by_key(|t| (t.line, t.pos)).unwrap_or(tok);
+        self.error(Some(last), BlockError::Other(reason.into()));
+        Ok(false)
     }
 
     /// The `users` of a general authorization block: whether the reference ends up with a
@@ -2174,6 +2252,34 @@ mod tests {
         assert_eq!(
             users("[ {nkey: \"UX\"} ]"),
             ["b.conf:1:45: Not a valid public nkey for a user"]
+        );
+    }
+
+    #[test]
+    fn gateway_authorization_callouts_are_checked_then_refused() {
+        let callout = |body: &str| {
+            let mut e = errors(&format!(
+                "gateway {{ name: A, authorization {{ auth_callout {body} }} }}"
+            ));
+            e.sort();
+            e
+        };
+        let issuer = "ABJHLOVMPA4CI6R5KLNGOB4GSLNIY7IOUPAJC4YFNDLQVIOBYQGUWVLA";
+        assert_eq!(
+            callout(&format!("{{ issuer: {issuer}, auth_users: [a] }}")),
+            ["b.conf:1:19: Gateway authorization does not support callouts"]
+        );
+        assert_eq!(
+            callout("{ }"),
+            ["b.conf:1:35: Authorization callouts require an issuer to be specified"]
+        );
+        assert_eq!(
+            callout(&format!("{{ issuer: {issuer} }}")),
+            ["b.conf:1:50: Authorization callouts require authorized users to be specified"]
+        );
+        assert_eq!(
+            callout("{ issuer: \"x\" }"),
+            ["b.conf:1:50: Expected callout user to be a valid public account nkey, got \"x\""]
         );
     }
 }
