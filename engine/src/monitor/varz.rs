@@ -39,6 +39,61 @@ pub struct DiskIoWaitStats {
     pub max_wait_time: u64,
 }
 
+/// The `cluster` section of `/varz` (empty without a cluster).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClusterVarz {
+    /// Cluster name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Route listener host.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub addr: String,
+    /// Route listener port.
+    #[serde(skip_serializing_if = "is_zero_u16")]
+    pub cluster_port: u16,
+    /// Seconds a route has to authenticate.
+    #[serde(skip_serializing_if = "is_zero_f64", serialize_with = "go_float")]
+    pub auth_timeout: f64,
+    /// Configured routes (`host:port`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
+    /// TLS handshake timeout of routes, in seconds.
+    #[serde(skip_serializing_if = "is_zero_f64", serialize_with = "go_float")]
+    pub tls_timeout: f64,
+    /// Pooled connections per peer.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pool_size: usize,
+}
+
+fn is_zero_u16(v: &u16) -> bool {
+    *v == 0
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
+}
+
+/// The `cluster` section from the server's cluster options.
+fn cluster_varz(server: &Server) -> ClusterVarz {
+    let cfg = server.config();
+    let Some(c) = cfg.cluster.as_ref() else {
+        return ClusterVarz::default();
+    };
+    let port = server
+        .routes()
+        .start_info()
+        .map_or(c.port, |s| s.listen.port());
+    ClusterVarz {
+        name: server.routes().cluster_name().0,
+        addr: c.host.clone(),
+        cluster_port: port,
+        auth_timeout: c.auth_timeout.as_secs_f64(),
+        urls: c.routes.iter().map(|u| u.address()).collect(),
+        tls_timeout: TLS_TIMEOUT_SECS,
+        pool_size: c.pool_size,
+    }
+}
+
 /// The `/varz` document, keys in the reference's order.
 #[derive(Debug, Clone, Serialize)]
 #[allow(missing_docs)]
@@ -71,7 +126,7 @@ pub struct Varz {
     pub max_control_line: usize,
     pub max_payload: i32,
     pub max_pending: usize,
-    pub cluster: Empty,
+    pub cluster: ClusterVarz,
     pub gateway: Empty,
     pub leaf: Empty,
     pub mqtt: Empty,
@@ -167,7 +222,7 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
         max_control_line: cfg.max_control_line,
         max_payload: cfg.max_payload,
         max_pending: cfg.max_pending,
-        cluster: Empty {},
+        cluster: cluster_varz(server),
         gateway: Empty {},
         leaf: Empty {},
         mqtt: Empty {},
@@ -188,8 +243,8 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
         cpu: ctx.process.cpu_percent,
         connections: server.num_clients(),
         total_connections: st.total_connections.load(Relaxed),
-        routes: 0,
-        remotes: 0,
+        routes: server.routes().len() as u64,
+        remotes: server.routes().peers().len() as u64,
         leafnodes: 0,
         in_msgs,
         in_bytes,

@@ -62,7 +62,8 @@ pub struct RouteConn {
     handshake_deadline: Option<Instant>,
     next_ping: Option<Instant>,
     pings_out: u32,
-    first_pong_seen: bool,
+    /// When our last PING went out (for the round trip time).
+    ping_sent: Option<Instant>,
     closed: Option<CloseReason>,
     /// Do not dial this route again when it ends (route to self, lost duplicate).
     no_redial: bool,
@@ -99,7 +100,7 @@ impl RouteConn {
             handshake_deadline: Some(now + cluster.auth_timeout.max(Duration::from_secs(1))),
             next_ping: Some(now + ping),
             pings_out: 0,
-            first_pong_seen: false,
+            ping_sent: None,
             closed: None,
             no_redial: false,
             finished: false,
@@ -208,6 +209,7 @@ impl RouteConn {
                 self.pings_out += 1;
                 self.push_log(LogLevel::Debug, "Router Ping Timer".to_string());
                 self.trace_line("->> [PING]");
+                self.ping_sent = Some(now);
                 self.queue(encode::ping);
             }
             self.flush();
@@ -321,7 +323,10 @@ impl RouteConn {
             }
             RouteOp::Pong => {
                 self.pings_out = 0;
-                self.first_pong_seen = true;
+                if let Some(sent) = self.ping_sent.take() {
+                    let rtt = self.last_now.saturating_duration_since(sent);
+                    self.shared.counters.set_rtt(rtt);
+                }
             }
             RouteOp::Ok => {}
             RouteOp::Err(text) => {
@@ -397,6 +402,7 @@ impl RouteConn {
             encode::info(buf, &info);
             encode::ping(buf);
         });
+        self.ping_sent = Some(self.last_now);
         self.push_log(LogLevel::Debug, "Route connect msg sent".to_string());
     }
 

@@ -55,6 +55,14 @@ pub(crate) fn our_info(
         route_pool_size: i64::try_from(cluster.pool_size).unwrap_or(0),
         ..RouteInfo::default()
     };
+    if let Some(p) = &cluster.permissions {
+        let wire = |r: &crate::auth::SubjectRules| proto::route::SubjectPermission {
+            allow: r.allow.clone(),
+            deny: r.deny.clone(),
+        };
+        info.import = p.import.as_ref().map(wire);
+        info.export = p.export.as_ref().map(wire);
+    }
     match slot {
         Some(RouteSlot::Pool(i)) => info.route_pool_idx = i64::try_from(*i).unwrap_or(0),
         Some(RouteSlot::Pinned(a)) => info.route_account = a.clone(),

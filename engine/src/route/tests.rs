@@ -711,3 +711,43 @@ fn clients_learn_cluster_urls() {
         "{got}"
     );
 }
+
+#[test]
+fn route_permissions_limit_what_crosses() {
+    use crate::auth::SubjectRules;
+    use crate::config::RoutePermissions;
+    let mut a_cfg = base_config("A", vec![]);
+    a_cfg.cluster.as_mut().unwrap().permissions = Some(RoutePermissions {
+        // A sends only `pub.>` to the cluster and accepts only `in.>` from it.
+        export: Some(SubjectRules {
+            allow: vec!["pub.>".into()],
+            deny: vec![],
+        }),
+        import: Some(SubjectRules {
+            allow: vec!["in.>".into()],
+            deny: vec![],
+        }),
+    });
+    let mut net = Net::new(vec![a_cfg, base_config("B", vec![url(0)])]);
+    net.settle();
+    let mut b = net.client(1, PLAIN);
+    b.send(&mut net, "SUB pub.x 1\r\nSUB priv.x 2\r\n");
+    let mut a = net.client(0, PLAIN);
+    a.send(&mut net, "SUB in.x 1\r\nSUB other.x 2\r\n");
+    a.send(&mut net, "PUB pub.x 1\r\n1\r\nPUB priv.x 1\r\n2\r\n");
+    let got = b.take();
+    assert_eq!(got.matches("MSG pub.x 1 1").count(), 1, "{got}");
+    assert_eq!(got.matches("MSG priv.x").count(), 0, "{got}");
+    // A announced only the interest it may import.
+    let subjects: Vec<String> = net.servers[1]
+        .routes()
+        .routes()
+        .iter()
+        .flat_map(|h| h.subscription_subjects())
+        .collect();
+    assert_eq!(subjects, vec!["in.x".to_string()]);
+    b.send(&mut net, "PUB in.x 1\r\n3\r\nPUB other.x 1\r\n4\r\n");
+    let got = a.take();
+    assert_eq!(got.matches("MSG in.x 1 1").count(), 1, "{got}");
+    assert_eq!(got.matches("MSG other.x").count(), 0, "{got}");
+}
