@@ -184,6 +184,7 @@ fn server_config(
         options::apply(&mut config, &l.file)?;
     }
     reload::apply_extras(&mut config, flags, loaded.map(|l| &l.file));
+    config.config_digest = loaded.map(|l| l.digest.clone()).unwrap_or_default();
     config.cluster = cluster::config(flags, loaded.and_then(|l| l.file.cluster.as_ref()))?;
     if let Some(t) = tls {
         // With TLS the reference gives clients the TLS timeout plus a second to authenticate,
@@ -207,7 +208,13 @@ fn run(
         cmdline,
         &flags,
         loaded.as_ref(),
-        Box::new(move |f, l| server_config(f, l, tls_settings.as_ref())),
+        Box::new(move |f, l| {
+            // `/varz` reports when a reload loaded the options.
+            server_config(f, l, tls_settings.as_ref()).map(|mut c| {
+                c.config_load_time = Some(std::time::SystemTime::now());
+                c
+            })
+        }),
     )?;
     if let Err(e) = logger::install(&LogSettings::new(&flags, loaded.as_ref().map(|l| &l.file))) {
         // As the reference's Go logger: a plain timestamped line, status 1.

@@ -917,3 +917,60 @@ fn accounts_and_users_match_the_reference() {
     drop(reference);
     drop(ours);
 }
+
+/// `/varz` identifies the configuration file in force by its digest, before and after a
+/// reload (SIGHUP), as the reference does; the reload moves `config_load_time` past `start`.
+#[cfg(unix)]
+#[test]
+fn config_digest_follows_reloads_like_the_reference() {
+    let mut digests = Vec::new();
+    for bin in [reference_binary(), our_binary()] {
+        let http = free_port();
+        let conf = std::env::temp_dir().join(format!(
+            "monitoring-digest-{http}-{}.conf",
+            std::process::id()
+        ));
+        std::fs::write(&conf, "max_payload: 2048\n").expect("write config");
+        let server = ServerProcess::start(
+            &bin,
+            &["-c", &conf.display().to_string(), "-m", &http.to_string()],
+        );
+        let before = json(http, "/varz");
+        assert_eq!(before["config_load_time"], before["start"], "{before}");
+        std::fs::write(&conf, "max_payload: 4096\n").expect("rewrite config");
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &server.pid().to_string()])
+            .status()
+            .expect("kill -HUP");
+        assert!(status.success());
+        let deadline = Instant::now() + CLOSE_WAIT;
+        let after = loop {
+            let v = json(http, "/varz");
+            if v["max_payload"] == 4096 {
+                break v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: not reloaded: {v}",
+                bin.display()
+            );
+            thread::sleep(Duration::from_millis(20));
+        };
+        assert_ne!(after["config_load_time"], after["start"], "{after}");
+        digests.push((
+            before["config_digest"].clone(),
+            after["config_digest"].clone(),
+        ));
+        drop(server);
+        let _ = std::fs::remove_file(conf);
+    }
+    assert!(digests[0]
+        .0
+        .as_str()
+        .is_some_and(|d| d.starts_with("sha256:")));
+    assert_ne!(digests[0].0, digests[0].1);
+    assert_eq!(
+        digests[0], digests[1],
+        "(before, after) on the reference and ours"
+    );
+}

@@ -49,6 +49,11 @@ pub struct ServerConfig {
     pub tls: Option<TlsSettings>,
     /// Clustering (`cluster {}`, `--cluster`); `None`: no cluster listener, no routes.
     pub cluster: Option<ClusterConfig>,
+    /// `sha256:<hex>` of the configuration file these options came from (empty: none), as
+    /// `/varz` reports it in `config_digest`.
+    pub config_digest: String,
+    /// When these options were loaded by a reload (`None`: at start), for `/varz`.
+    pub config_load_time: Option<std::time::SystemTime>,
 }
 
 /// Options of the cluster listener and of the routes to other servers.
@@ -178,6 +183,8 @@ impl Default for ServerConfig {
             accounts: Vec::new(),
             tls: None,
             cluster: None,
+            config_digest: String::new(),
+            config_load_time: None,
         }
     }
 }

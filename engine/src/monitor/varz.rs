@@ -233,7 +233,9 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
             .as_ref()
             .map_or(TLS_TIMEOUT_SECS, |t| t.timeout.as_secs_f64()),
         write_deadline: cfg.write_deadline.as_nanos(),
-        config_load_time: start.clone(),
+        config_load_time: cfg
+            .config_load_time
+            .map_or_else(|| start.clone(), super::time::rfc3339),
         start,
         now: super::time::rfc3339(ctx.clock.wall),
         uptime: super::time::uptime(ctx.clock.now.saturating_duration_since(server.start_time())),
@@ -259,7 +261,7 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
         stalled_clients: 0,
         subscriptions: server.num_subscriptions(),
         http_req_stats: ctx.http_req_stats.clone(),
-        config_digest: String::new(),
+        config_digest: cfg.config_digest.clone(),
         feature_flags: FEATURE_FLAGS.into_iter().collect(),
         system_account: SYSTEM_ACCOUNT.to_string(),
         slow_consumer_stats: KindCounts {
