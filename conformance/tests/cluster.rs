@@ -69,3 +69,8 @@ fn reference_seed_scenario() {
 fn reference_route_wire_is_stable() {
     support::route_wire_matches_reference([R, R], "refwire");
 }
+
+#[test]
+fn reference_no_advertise() {
+    support::no_advertise([R, R], "refna");
+}

@@ -783,10 +783,18 @@ pub async fn connect_anonymous(url: &str) -> Client {
         .unwrap_or_else(|e| panic!("connect to {url}: {e}"))
 }
 
+/// What [`capture_route`] observed.
+pub struct RouteCapture {
+    /// Each route connection, in the order the proxy accepted them.
+    pub connections: Vec<conformance::cluster::Captured>,
+    /// `/routez` of the accepting node, then of the soliciting node.
+    pub routez: [serde_json::Value; 2],
+}
+
 /// The route connections between an accepting node of kind `kinds[0]` and
 /// a soliciting node of kind `kinds[1]`, recorded by a proxy in between
 /// once the mesh is up and one subscription crossed in each direction.
-pub fn capture_route(kinds: [Kind; 2], cluster_name: &str) -> Vec<conformance::cluster::Captured> {
+pub fn capture_route(kinds: [Kind; 2], cluster_name: &str) -> RouteCapture {
     let mut cluster = Cluster::new(cluster_name);
     let auth = Some(RouteAuth::container_default());
     let a = cluster.add(
@@ -816,7 +824,45 @@ pub fn capture_route(kinds: [Kind; 2], cluster_name: &str) -> Vec<conformance::c
         wait_interest(&on_b, "cap.a", &mut [&mut sub_a]).await;
         wait_interest(&on_a, "cap.b", &mut [&mut sub_b]).await;
     });
-    proxy.captured()
+    let routez = |node: usize| {
+        cluster
+            .node(node)
+            .routez()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    RouteCapture {
+        connections: proxy.captured(),
+        routez: [routez(a), routez(b)],
+    }
+}
+
+/// The `/routez` facts compared with the reference: top-level keys, keys
+/// of the route entries, and per entry `did_solicit`, `is_configured` and
+/// the pinned `account` (sorted).
+pub fn routez_shape(routez: &serde_json::Value) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    let routes = routez["routes"].as_array().cloned().unwrap_or_default();
+    let mut entry_keys: Vec<String> = routes.iter().flat_map(keys).collect();
+    entry_keys.sort();
+    entry_keys.dedup();
+    let mut facts: Vec<String> = routes
+        .iter()
+        .map(|r| {
+            format!(
+                "did_solicit={} is_configured={} account={}",
+                r["did_solicit"], r["is_configured"], r["account"]
+            )
+        })
+        .collect();
+    facts.sort();
+    (keys(routez), entry_keys, facts)
 }
 
 /// The control lines of a captured stream (payloads of RMSG/HMSG skipped
@@ -835,15 +881,17 @@ pub fn lines(bytes: &[u8]) -> Vec<String> {
 /// lines on the same connection as the reference does.
 pub fn route_wire_matches_reference(kinds: [Kind; 2], cluster_name: &str) {
     use conformance::cluster::RouteSummary;
-    let summarise = |captured: Vec<conformance::cluster::Captured>| {
+    let summarise = |captured: &[conformance::cluster::Captured]| {
         captured
             .iter()
             .map(RouteSummary::of)
             .map(|s| (s.slot(), s))
             .collect::<BTreeMap<String, RouteSummary>>()
     };
-    let reference = summarise(capture_route([Kind::Reference; 2], cluster_name));
-    let actual = summarise(capture_route(kinds, cluster_name));
+    let reference_capture = capture_route([Kind::Reference; 2], cluster_name);
+    let actual_capture = capture_route(kinds, cluster_name);
+    let reference = summarise(&reference_capture.connections);
+    let actual = summarise(&actual_capture.connections);
     let who = format!("acceptor {:?}, solicitor {:?}", kinds[0], kinds[1]);
     let slots = |m: &BTreeMap<String, RouteSummary>| m.keys().cloned().collect::<Vec<_>>();
     assert_eq!(
@@ -897,5 +945,56 @@ pub fn route_wire_matches_reference(kinds: [Kind; 2], cluster_name: &str) {
             }
         }
     }
+    for (side, want, got) in [
+        (
+            "acceptor",
+            &reference_capture.routez[0],
+            &actual_capture.routez[0],
+        ),
+        (
+            "solicitor",
+            &reference_capture.routez[1],
+            &actual_capture.routez[1],
+        ),
+    ] {
+        let (want, got) = (routez_shape(want), routez_shape(got));
+        if want != got {
+            differences.push(format!("{side} /routez\n  ref: {want:?}\n  got: {got:?}"));
+        }
+    }
     assert!(differences.is_empty(), "{who}:\n{}", differences.join("\n"));
+}
+
+/// With `--no_advertise` on every node, clients are not told about the
+/// other nodes (`connect_urls` lists none of them), while messages still
+/// cross the route.
+pub fn no_advertise(kinds: [Kind; 2], cluster_name: &str) {
+    let mut cluster = Cluster::new(cluster_name);
+    let a = cluster.add(cluster.spec(kinds[0], "A").args(&["--no_advertise"]));
+    let seed = cluster.node(a).route_url();
+    let b = cluster.add(
+        cluster
+            .spec(kinds[1], "B")
+            .route(seed)
+            .args(&["--no_advertise"]),
+    );
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    let rt = runtime();
+    rt.block_on(async {
+        let on_a = connect_anonymous(&cluster.node(a).url()).await;
+        let on_b = connect_anonymous(&cluster.node(b).url()).await;
+        for (client, other) in [(&on_a, b), (&on_b, a)] {
+            let urls = client.server_info().connect_urls;
+            let other = cluster.node(other).addr();
+            assert!(
+                !urls.contains(&other),
+                "--no_advertise, yet connect_urls {urls:?} lists {other}"
+            );
+        }
+        let mut sub = subscribe(&on_b, "na.s").await;
+        wait_interest(&on_a, "na.s", &mut [&mut sub]).await;
+        send_and_expect(&on_a, "na.s", 0..10, &mut [&mut sub]).await;
+    });
 }
