@@ -202,7 +202,32 @@ fn https_from_the_config_file() {
             ),
         )
         .expect("write config");
-        let server = ServerProcess::start(&bin, &["-c", &conf.display().to_string()]);
+        let ports_dir = certs.dir.join(format!("ports-{https}"));
+        std::fs::create_dir_all(&ports_dir).expect("ports dir");
+        let server = ServerProcess::start(
+            &bin,
+            &[
+                "-c",
+                &conf.display().to_string(),
+                "--ports_file_dir",
+                &ports_dir.display().to_string(),
+            ],
+        );
+        // The ports file lists the monitoring URL with its scheme.
+        let stem = bin
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ports = ports_dir.join(format!("{stem}_{}.ports", server.pid()));
+        let ports: Value =
+            serde_json::from_str(&std::fs::read_to_string(&ports).expect("ports file"))
+                .expect("ports JSON");
+        assert_eq!(
+            ports["monitoring"][0],
+            format!("https://127.0.0.1:{https}"),
+            "{}: {ports}",
+            bin.display()
+        );
         let varz = doc(&get_tls(https, "/mon/varz", &tls), "/mon/varz");
         assert_eq!(varz["https_port"], https, "{}: {varz}", bin.display());
         assert_eq!(varz["http_host"], "127.0.0.1");

@@ -163,10 +163,15 @@ fn serve_tls(
     let conn = rustls::ServerConnection::new(tls)?;
     let mut stream = rustls::StreamOwned::new(conn, sock);
     let head = read_head(&mut stream)?;
-    let target = request_target(&head).ok_or(ConnError::Malformed)?;
+    let (method, target) = request_line(&head).ok_or(ConnError::Malformed)?;
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let reply = state.handle(path, query, Instant::now());
-    stream.write_all(&encode_response(&reply, &http_date()))?;
+    let mut response = encode_response(&reply, &http_date());
+    if method == "HEAD" {
+        // The same head, without the body.
+        response.truncate(response.len() - reply.body.len());
+    }
+    stream.write_all(&response)?;
     stream.conn.send_close_notify();
     stream.flush()?;
     Ok(())
@@ -191,14 +196,14 @@ fn read_head(stream: &mut impl Read) -> Result<Vec<u8>, ConnError> {
     }
 }
 
-/// The request target of a head's request line (`GET /varz?x=1 HTTP/1.1` gives
-/// `/varz?x=1`).
-fn request_target(head: &[u8]) -> Option<&str> {
+/// The method and request target of a head's request line (`GET /varz?x=1 HTTP/1.1`
+/// gives `GET` and `/varz?x=1`).
+fn request_line(head: &[u8]) -> Option<(&str, &str)> {
     let line = head.split(|b| *b == b'\n').next()?;
     let line = std::str::from_utf8(line).ok()?.trim_end_matches('\r');
     let mut parts = line.split(' ');
-    let (_method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
-    (version.starts_with("HTTP/1.") && parts.next().is_none()).then_some(target)
+    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
+    (version.starts_with("HTTP/1.") && parts.next().is_none()).then_some((method, target))
 }
 
 /// The current time as an HTTP `Date` header writes it.
@@ -252,13 +257,16 @@ mod tests {
     #[test]
     fn request_lines() {
         assert_eq!(
-            request_target(b"GET /varz?x=1 HTTP/1.1\r\nHost: a\r\n\r\n"),
-            Some("/varz?x=1")
+            request_line(b"GET /varz?x=1 HTTP/1.1\r\nHost: a\r\n\r\n"),
+            Some(("GET", "/varz?x=1"))
         );
-        assert_eq!(request_target(b"GET / HTTP/1.0\r\n\r\n"), Some("/"));
-        assert_eq!(request_target(b"GET /\r\n\r\n"), None);
-        assert_eq!(request_target(b"GET / SPDY/3\r\n\r\n"), None);
-        assert_eq!(request_target(b"GET / HTTP/1.1 extra\r\n\r\n"), None);
+        assert_eq!(
+            request_line(b"HEAD / HTTP/1.0\r\n\r\n"),
+            Some(("HEAD", "/"))
+        );
+        assert_eq!(request_line(b"GET /\r\n\r\n"), None);
+        assert_eq!(request_line(b"GET / SPDY/3\r\n\r\n"), None);
+        assert_eq!(request_line(b"GET / HTTP/1.1 extra\r\n\r\n"), None);
     }
 
     #[test]
