@@ -396,7 +396,8 @@ impl RouteConn {
             dial.url.user.as_deref(),
             dial.url.password.as_deref(),
         );
-        let info = our_info(&self.server, cluster, Some(&dial.slot), None);
+        let nonce = Some(self.server.nonce_for(self.shared.cid));
+        let info = our_info(&self.server, cluster, Some(&dial.slot), nonce);
         self.queue(|buf| {
             encode::connect(buf, &connect);
             encode::info(buf, &info);
