@@ -16,7 +16,9 @@ pub fn config(
     file: Option<&ClusterFileOptions>,
 ) -> Result<Option<ClusterConfig>, String> {
     let f = &flags.cluster;
-    if f.listen.is_none() && file.is_none_or_unset() {
+    // A file block without a port does not start a cluster listener (the reference needs
+    // a port).
+    if f.listen.is_none() && file.is_none_or(|f| f.port.is_none()) {
         if f.routes.is_some() {
             return Err("solicited routes require cluster capabilities, e.g. --cluster".into());
         }
@@ -97,18 +99,6 @@ pub fn config(
         c.connect_retries = u32::try_from(n.max(0)).unwrap_or(u32::MAX);
     }
     Ok(Some(c))
-}
-
-trait Unset {
-    fn is_none_or_unset(&self) -> bool;
-}
-
-impl Unset for Option<&ClusterFileOptions> {
-    /// A file block without a port or listen address does not start a cluster listener
-    /// (the reference needs a port).
-    fn is_none_or_unset(&self) -> bool {
-        self.map_or(true, |f| f.port.is_none())
-    }
 }
 
 fn port(p: i64) -> Result<u16, String> {

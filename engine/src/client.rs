@@ -365,9 +365,7 @@ impl Client {
         hdr: &[u8],
         payload: &[u8],
         queues: QueueNames,
-        now: Instant,
     ) -> bool {
-        self.last_now = now;
         if !Arc::ptr_eq(&self.account, account) {
             self.cache.report_hits(&self.account.sublist);
             self.account = account.clone();
@@ -382,11 +380,16 @@ impl Client {
         delivered
     }
 
+    /// Starts a batch of routed deliveries at `now`.
+    pub(crate) fn begin_routed_batch(&mut self, now: Instant) {
+        self.last_now = self.last_now.max(now);
+    }
+
     /// Ends a batch of routed deliveries: wakes the writers, publishes counters, and hands
     /// over the log lines recorded.
     pub(crate) fn end_routed_batch(&mut self, log: &mut Vec<LogEvent>) {
         self.end_batch();
-        log.extend(self.log.drain(..));
+        log.append(&mut self.log);
     }
 
     /// Connection id.

@@ -639,7 +639,7 @@ impl Server {
         let mut template = (*self.info()).clone();
         template.connect_urls = self.cluster_client_urls();
         for c in self.clients() {
-            if !c.connect.get().is_some_and(|ci| ci.protocol >= 1) {
+            if c.connect.get().is_none_or(|ci| ci.protocol < 1) {
                 continue;
             }
             let mut info = template.clone();
@@ -673,7 +673,7 @@ impl Server {
             .cluster
             .as_ref()
             .and_then(|c| c.permissions.as_ref())
-            .and_then(|p| pick(p));
+            .and_then(pick);
         match rules {
             None => true,
             Some(r) if crate::subject::is_literal(subject) => r.allows_publish(subject),

@@ -229,6 +229,7 @@ impl RouteConn {
             buf.clear();
             return;
         }
+        self.delivery.begin_routed_batch(now);
         loop {
             match self.parser.next_op(buf) {
                 Ok(Some(op)) => self.process(op),
@@ -747,16 +748,8 @@ impl RouteConn {
         if !self.server.route_may_receive(subject) {
             return;
         }
-        let now = self.last_now;
-        self.delivery.deliver_routed(
-            &account,
-            subject,
-            reply.as_deref(),
-            hdr,
-            payload,
-            queues,
-            now,
-        );
+        self.delivery
+            .deliver_routed(&account, subject, reply.as_deref(), hdr, payload, queues);
     }
 
     fn parse_error(&mut self, e: &RouteParseError) {

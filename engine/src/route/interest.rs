@@ -143,7 +143,7 @@ impl Account {
     /// `import` permission: what we accept from peers).
     fn may_export(&self, subject: &[u8]) -> bool {
         let rules = self.route_import.get().and_then(|r| r.as_ref());
-        rules.map_or(true, |r| r.allows_subscribe(subject, None))
+        rules.is_none_or(|r| r.allows_subscribe(subject, None))
     }
 
     /// Sends this account's whole local interest to a new route (`RS+` per subject and

@@ -15,6 +15,9 @@ use super::pool::pool_index;
 use crate::client::ClientShared;
 use crate::SubRef;
 
+/// A peer's interest: (account, subject, queue group).
+pub(crate) type RemoteKey = (Bytes, Bytes, Option<Bytes>);
+
 /// What the runtime tells the engine once the cluster listener is bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteStart {
@@ -51,7 +54,7 @@ pub struct RouteHandle {
     pub(crate) redial: Mutex<Option<RouteDial>>,
     /// The peer's interest carried by this connection: (account, subject, queue) → the
     /// subscription standing for it in the account's index.
-    pub(crate) remote_subs: Mutex<HashMap<(Bytes, Bytes, Option<Bytes>), SubRef>>,
+    pub(crate) remote_subs: Mutex<HashMap<RemoteKey, SubRef>>,
     /// Whether the accounts this connection carries are pinned on our side.
     pinned_here: Vec<String>,
     /// Removed from the table (closed or lost a duplicate resolution).
