@@ -780,8 +780,24 @@ impl Checker<'_> {
                 continue;
             }
             seen.push(url);
+            self.url(item, url, kind);
         }
-        seen.iter().map(|u| u.trim().to_string()).collect()
+        seen.iter()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !go_url_parse_fails(u))
+            .collect()
+    }
+
+    /// One URL (`kind`: `gateway` or `leafnode`): reported when Go's URL parser refuses it.
+    /// Whether it was accepted.
+    fn url(&mut self, tok: &Token, url: &str, kind: &str) -> bool {
+        let url = url.trim();
+        if !go_url_parse_fails(url) {
+            return true;
+        }
+        let e = BlockError::Other(format!("error parsing {kind} url [{url:?}]"));
+        self.error(Some(tok), e);
+        false
     }
 
     fn gateway(&mut self, m: &Map) -> Step {
@@ -847,7 +863,11 @@ impl Checker<'_> {
                     continue;
                 };
                 match lower.as_str() {
-                    "name" | "url" => self.string(v).map(drop)?,
+                    "name" => self.string(v).map(drop)?,
+                    "url" => {
+                        let url = self.string(v)?;
+                        self.url(v, url, "gateway");
+                    }
                     "tls" => self.tls(v, false),
                     "urls" => {
                         let items = self.array(v)?;
@@ -1313,7 +1333,11 @@ impl Checker<'_> {
                             remote.urls = urls;
                         }
                     }
-                    Value::String(url) => remote.urls.push(url.trim().to_string()),
+                    Value::String(url) => {
+                        if self.url(v, url, "leafnode") {
+                            remote.urls.push(url.trim().to_string());
+                        }
+                    }
                     other => {
                         let e = BlockError::Other(format!(
                             "Expected remote leafnode url to be an array or string, got {}",
@@ -1783,6 +1807,55 @@ fn subject_problem(s: &str, allow_queue: bool) -> Option<String> {
         }
         [_, _] => None,
         _ => invalid(s),
+    }
+}
+
+/// Whether Go's `url.Parse` refuses `raw`: control characters, a missing scheme before a
+/// colon, a bad `%` escape, or a bad host (a character a host may not have, an unclosed IPv6
+/// bracket, a port that is not a number).
+fn go_url_parse_fails(raw: &str) -> bool {
+    if raw.bytes().any(|b| b < 0x20 || b == 0x7f) || raw.starts_with(':') {
+        return true;
+    }
+    // The query is kept as written; everything else must have valid `%` escapes.
+    let (before_fragment, fragment) = raw.split_once('#').unwrap_or((raw, ""));
+    let before_query = before_fragment
+        .split_once('?')
+        .map_or(before_fragment, |(b, _)| b);
+    let bad_escape = |part: &str| {
+        let bytes = part.as_bytes();
+        bytes.iter().enumerate().any(|(i, &b)| {
+            b == b'%'
+                && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                    && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        })
+    };
+    if bad_escape(before_query) || bad_escape(fragment) {
+        return true;
+    }
+    let Some((_, rest)) = raw.split_once("://") else {
+        return false;
+    };
+    let rest = &rest[..rest.find('#').unwrap_or(rest.len())];
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port = if let Some(v6) = host.strip_prefix('[') {
+        match v6.find(']') {
+            None => return true,
+            Some(end) => &v6[end + 1..],
+        }
+    } else {
+        let allowed = |c: char| {
+            !c.is_ascii() || c.is_ascii_alphanumeric() || "-_.~!$&'()*+,;=:[]<>\"%".contains(c)
+        };
+        if !host.chars().all(allowed) {
+            return true;
+        }
+        host.rfind(':').map_or("", |i| &host[i..])
+    };
+    match port.strip_prefix(':') {
+        Some(digits) => !digits.bytes().all(|b| b.is_ascii_digit()),
+        None => !port.is_empty(),
     }
 }
 
@@ -2280,6 +2353,43 @@ mod tests {
         assert_eq!(
             callout("{ issuer: \"x\" }"),
             ["b.conf:1:50: Expected callout user to be a valid public account nkey, got \"x\""]
+        );
+    }
+
+    #[test]
+    fn urls_go_refuses_are_reported() {
+        for bad in [
+            "nats://a:port",
+            "nats://a b:1",
+            ":x",
+            "nats://[::1",
+            "nats://[::1]x",
+            "nats://a:1/%zz",
+            "nats://a%zz:1",
+            "%",
+            "nats://a|b:1",
+        ] {
+            assert!(super::go_url_parse_fails(bad), "{bad}");
+        }
+        for good in [
+            "nats://u:p@a:1",
+            "a:1",
+            "nats://a:",
+            "nats://a:1:2",
+            "nats://[::1]:4222",
+            "nats://a:99999999",
+            "nats://a?x=%20",
+            "nats://a:1/x?y=%",
+        ] {
+            assert!(!super::go_url_parse_fails(good), "{good}");
+        }
+        assert_eq!(
+            errors("leaf { remotes: [ {urls: [\"nats://a:port\"]} ] }"),
+            ["b.conf:1:27: error parsing leafnode url [\"nats://a:port\"]"]
+        );
+        assert_eq!(
+            errors("gateway { name: A, gateways: [ {name: B, url: \"nats://a b:1\"} ] }"),
+            ["b.conf:1:41: error parsing gateway url [\"nats://a b:1\"]"]
         );
     }
 }
