@@ -111,15 +111,7 @@ pub fn serve(
         signals = install_signal_handlers(Handle(handle), shared, trap);
         ready();
     };
-    #[cfg(feature = "runtime-smol")]
     let result = driver::serve_cluster(server, listener, cluster, threads, tls, ready);
-    #[cfg(not(feature = "runtime-smol"))]
-    let result = match cluster {
-        None => driver::serve_tls(server, listener, threads, tls, ready),
-        Some(_) => Err(io::Error::other(
-            "clustering is not supported by the std runtime build yet",
-        )),
-    };
     if let Some(s) = signals {
         s.stop();
     }

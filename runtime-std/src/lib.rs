@@ -15,10 +15,11 @@ mod listener;
 mod read_size;
 mod read_timer;
 mod reader;
+mod route;
 mod socket_cutter;
 mod thread_waker;
 pub mod tls;
 mod tracker;
 mod writer;
 
-pub use listener::{serve, serve_tls, ServeHandle};
+pub use listener::{serve, serve_cluster, serve_tls, ServeHandle};

@@ -129,6 +129,19 @@ pub fn serve_tls(
     tls: Option<Arc<rustls::ServerConfig>>,
     ready: impl FnOnce(ServeHandle),
 ) -> io::Result<()> {
+    serve_cluster(server, listener, None, threads, tls, ready)
+}
+
+/// Like [`serve_tls`], also accepting routes on `cluster` and dialling the routes the
+/// engine asks for (call [`Server::start_routes`] with the bound cluster address first).
+pub fn serve_cluster(
+    server: Arc<Server>,
+    listener: TcpListener,
+    cluster: Option<TcpListener>,
+    threads: usize,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    ready: impl FnOnce(ServeHandle),
+) -> io::Result<()> {
     let tls = tls.map(|config| {
         Arc::new(ListenerTls {
             config,
@@ -147,12 +160,43 @@ pub fn serve_tls(
         }),
     };
     let tracker = Arc::new(Tracker::default());
+    let mut cluster_threads = Vec::new();
+    if let Some(cluster) = cluster {
+        for dialer in [false, true] {
+            let (server, tracker, handle) = (server.clone(), tracker.clone(), handle.clone());
+            let cluster = if dialer {
+                None
+            } else {
+                Some(cluster.try_clone()?)
+            };
+            let stop = move || handle.inner.stop.load(Ordering::Acquire);
+            cluster_threads.push(
+                std::thread::Builder::new()
+                    .name(
+                        if dialer {
+                            "nats-route-dialer"
+                        } else {
+                            "nats-route-accept"
+                        }
+                        .into(),
+                    )
+                    .stack_size(crate::connection::READER_STACK)
+                    .spawn(move || match cluster {
+                        Some(l) => crate::route::accept_loop(&server, &l, &tracker, &stop),
+                        None => crate::route::dial_loop(&server, &tracker, &stop),
+                    })?,
+            );
+        }
+    }
     ready(handle.clone());
     accept_loop(&server, &listener, &handle, &tracker, tls.as_ref());
     handle.inner.accepting.store(false, Ordering::Release);
     drop(listener);
     // After `stop_accepting` the clients are served on until the shutdown.
     handle.wait_for_shutdown();
+    for t in cluster_threads {
+        let _ = t.join();
+    }
     if !tracker.wait_idle(DRAIN_GRACE) {
         tracker.cut_off_all();
         if !tracker.wait_idle(CUT_OFF_GRACE) {

@@ -6,15 +6,15 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use bytes::BytesMut;
-use engine::{Client, CloseReason, LogLevel};
+use engine::{CloseReason, Connection, LogLevel};
 
 use crate::read_size::{ReadSize, MIN_READ};
 use crate::read_timer::ReadTimer;
 use crate::tls::TlsConn;
 
-/// Reads `stream` (through `tls` when the connection has it) into `client` until the client
-/// decides to close.
-pub(crate) fn read_loop(client: &mut Client, stream: &TcpStream, tls: Option<&TlsConn>) {
+/// Reads `stream` (through `tls` when the connection has it) into `client` (a client or a
+/// route) until it decides to close.
+pub(crate) fn read_loop<C: Connection>(client: &mut C, stream: &TcpStream, tls: Option<&TlsConn>) {
     let mut buf = BytesMut::with_capacity(MIN_READ);
     let mut size = ReadSize::new();
     let mut timer = ReadTimer::default();
@@ -63,15 +63,13 @@ pub(crate) fn read_loop(client: &mut Client, stream: &TcpStream, tls: Option<&Tl
 }
 
 /// Hands the engine's log events (trace lines, errors, slow consumers) to the logger.
-fn write_log(client: &mut Client) {
-    for event in client.drain_log() {
-        match event.level {
-            LogLevel::Error => log::error!("{}", event.text),
-            LogLevel::Info => log::info!("{}", event.text),
-            LogLevel::Debug => log::debug!("{}", event.text),
-            LogLevel::Trace => log::trace!("{}", event.text),
-        }
-    }
+pub(crate) fn write_log<C: Connection>(client: &mut C) {
+    client.drain_log_into(&mut |event| match event.level {
+        LogLevel::Error => log::error!("{}", event.text),
+        LogLevel::Info => log::info!("{}", event.text),
+        LogLevel::Debug => log::debug!("{}", event.text),
+        LogLevel::Trace => log::trace!("{}", event.text),
+    });
 }
 
 /// One read, retried when interrupted by a signal.

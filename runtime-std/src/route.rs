@@ -1,0 +1,156 @@
+//! Routes on threads: the cluster listener, the dialer of the routes the engine asks for,
+//! and the two threads of a route connection (the same reader and writer as clients).
+
+use std::io;
+use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use engine::{RouteConn, RouteDial, Server};
+
+use crate::connection::{READER_STACK, WRITER_STACK};
+use crate::reader::{read_loop, write_log};
+use crate::socket_cutter::socket_cutter;
+use crate::thread_waker::current_thread_waker;
+use crate::tracker::Tracker;
+use crate::writer::write_loop;
+
+/// Longest a route dial may take.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often the cluster listener and the dialer check whether the server stops.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// Starts the threads of a route connection.
+pub(crate) fn spawn(conn: RouteConn, stream: TcpStream, tracker: &Arc<Tracker>) -> io::Result<()> {
+    let stream = Arc::new(stream);
+    conn.shared()
+        .outbound
+        .set_abort_waker(socket_cutter(&stream));
+    let registration = tracker.register(stream.clone());
+    thread::Builder::new()
+        .name(format!("nats-route-{}", conn.rid()))
+        .stack_size(READER_STACK)
+        .spawn(move || {
+            run(conn, &stream);
+            drop(registration);
+        })
+        .map(drop)
+}
+
+fn run(mut conn: RouteConn, stream: &Arc<TcpStream>) {
+    let shared = conn.shared().clone();
+    let deadline = conn.write_deadline();
+    write_log(&mut conn);
+    let writer = {
+        let shared = shared.clone();
+        let stream = stream.clone();
+        thread::Builder::new()
+            .name(format!("nats-rwrite-{}", shared.cid))
+            .stack_size(WRITER_STACK)
+            .spawn(move || write_loop(&shared, &stream, deadline, None))
+    };
+    match writer {
+        Ok(writer) => {
+            read_loop(&mut conn, stream, None);
+            let _ = writer.join();
+        }
+        Err(e) => {
+            log::error!("Could not start a route's writer: {e}");
+            shared.outbound.close(engine::CloseReason::WriteError);
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+    conn.finish(Instant::now());
+    write_log(&mut conn);
+}
+
+/// Accepts routes on `listener` until `stopping` says so (polled: the listener does not
+/// block, so no wake-up connection is needed).
+pub(crate) fn accept_loop(
+    server: &Arc<Server>,
+    listener: &TcpListener,
+    tracker: &Arc<Tracker>,
+    stopping: &dyn Fn() -> bool,
+) {
+    if let Err(e) = listener.set_nonblocking(true) {
+        log::error!("Error setting up the route listener: {e}");
+        return;
+    }
+    while !stopping() {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nonblocking(false);
+                let _ = stream.set_nodelay(true);
+                let conn = server.accept_route(peer, Instant::now());
+                if let Err(e) = spawn(conn, stream, tracker) {
+                    log::error!("{peer} - Could not start the route: {e}");
+                }
+            }
+            Err(e) if crate::reader::is_timeout(&e) => thread::sleep(STOP_POLL),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                log::error!("Error accepting route connection: {e}");
+                thread::sleep(STOP_POLL);
+            }
+        }
+    }
+}
+
+/// Dials the routes the engine queues (each on its own thread, at the instant it says)
+/// until `stopping` says so.
+pub(crate) fn dial_loop(server: &Arc<Server>, tracker: &Arc<Tracker>, stopping: &dyn Fn() -> bool) {
+    let waker = current_thread_waker();
+    while !stopping() {
+        let dials = server.poll_route_dials(&waker);
+        if dials.is_empty() {
+            thread::park_timeout(STOP_POLL);
+            continue;
+        }
+        for dial in dials {
+            let (server, tracker) = (server.clone(), tracker.clone());
+            let spawned = thread::Builder::new()
+                .name("nats-dial".into())
+                .stack_size(READER_STACK)
+                .spawn(move || dial_one(&server, &tracker, dial));
+            if let Err(e) = spawned {
+                log::error!("Could not start a route dial: {e}");
+            }
+        }
+    }
+}
+
+fn dial_one(server: &Arc<Server>, tracker: &Arc<Tracker>, dial: RouteDial) {
+    if let Some(at) = dial.not_before {
+        let now = Instant::now();
+        if at > now {
+            thread::sleep(at - now);
+        }
+    }
+    if server.is_shutting_down() {
+        server.route_dial_failed(dial, Instant::now());
+        return;
+    }
+    let address = dial.url.address();
+    let resolved = address.to_socket_addrs().ok().and_then(|mut a| a.next());
+    let shown = resolved.map_or_else(|| address.clone(), |a| a.to_string());
+    log::debug!("Trying to connect to route on {address} ({shown})");
+    let connected = resolved.and_then(|addr| {
+        TcpStream::connect_timeout(&addr, DIAL_TIMEOUT)
+            .ok()
+            .map(|s| (s, addr))
+    });
+    match connected {
+        Some((stream, addr)) => {
+            let _ = stream.set_nodelay(true);
+            let conn = server.solicit_route(dial, addr, Instant::now());
+            if let Err(e) = spawn(conn, stream, tracker) {
+                log::error!("Could not start the route to {address}: {e}");
+            }
+        }
+        None => {
+            log::debug!("Error trying to connect to route ({address}), will retry");
+            server.route_dial_failed(dial, Instant::now());
+        }
+    }
+}
