@@ -612,16 +612,23 @@ impl RouteConn {
         let Ok(mut url) = RouteUrl::parse(&info.ip) else {
             return;
         };
-        // Implicit routes present our own credentials: those of our configured routes.
-        if let Some(creds) = self
-            .server
-            .config()
-            .cluster
-            .as_ref()
-            .and_then(|c| c.routes.iter().find(|r| r.user.is_some()).cloned())
-        {
-            url.user = creds.user;
-            url.password = creds.password;
+        // Implicit routes present our own cluster credentials (as the reference does), or
+        // else those of our configured routes or of the route that told us.
+        let config = self.server.config();
+        let cluster = config.cluster.as_ref();
+        let own = cluster
+            .and_then(|c| c.auth.as_ref())
+            .and_then(|a| match &a.password {
+                crate::auth::Secret::Plain(p) => Some((a.user.clone(), p.clone())),
+                crate::auth::Secret::Bcrypt(_) => None,
+            });
+        let configured = cluster.and_then(|c| c.routes.iter().find(|r| r.user.is_some()));
+        if let Some((user, pass)) = own {
+            url.user = Some(user);
+            url.password = Some(pass);
+        } else if let Some(r) = configured {
+            url.user = r.user.clone();
+            url.password = r.password.clone();
         } else if let Role::Solicited(d) = &self.role {
             url.user = d.url.user.clone();
             url.password = d.url.password.clone();
