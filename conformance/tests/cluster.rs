@@ -5,6 +5,9 @@
 //! mixed with the reference (both seeding directions), with route
 //! authorization as in the container configuration.
 //!
+//! `[R, O, R]` lists the kinds of nodes A, B, C (`R` reference, `O` ours); the
+//! later nodes solicit a route to A, the rest of the mesh forms by gossip.
+//!
 //! * three nodes: pub/sub, wildcards, queue groups (exactly once cluster-wide),
 //!   request/reply and account isolation, each from every node to the others;
 //! * kill -9 of the seed: failover through `connect_urls`, rejoin, no duplicates;
@@ -20,7 +23,7 @@ mod support;
 use conformance::cluster::{ClusterVia, Kind};
 use support::{all_scenarios, failover, route_cut, seed_scenario, LogsOnPanic, Topology};
 
-use Kind::Reference as R;
+use Kind::{Ours as O, Reference as R};
 
 #[test]
 fn reference_cluster_of_three() {
@@ -73,4 +76,145 @@ fn reference_route_wire_is_stable() {
 #[test]
 fn reference_no_advertise() {
     support::no_advertise([R, R], "refna");
+}
+
+#[test]
+fn reference_refusals_and_dynamic_name() {
+    support::refusals_and_dynamic_name([R, R], "refneg");
+}
+
+// --- our server alone and mixed with the reference ---
+
+fn scenarios(kinds: [Kind; 3], via: ClusterVia, name: &str) {
+    let cluster = Topology { kinds, via }.start(name);
+    let _logs = LogsOnPanic(&cluster);
+    all_scenarios(&cluster);
+}
+
+#[test]
+fn ours_cluster_of_three_by_flags() {
+    scenarios([O, O, O], ClusterVia::Flags, "ours3");
+}
+
+#[test]
+fn ours_cluster_of_three_by_config() {
+    scenarios([O, O, O], ClusterVia::Config, "ours3c");
+}
+
+#[test]
+fn mixed_ours_seeded_with_a_reference_url() {
+    scenarios([R, O, R], ClusterVia::Config, "mix1");
+}
+
+#[test]
+fn mixed_references_seeded_with_our_url() {
+    scenarios([O, R, R], ClusterVia::Config, "mix2");
+}
+
+#[test]
+fn mixed_two_ours_seeded_with_a_reference_url() {
+    scenarios([R, O, O], ClusterVia::Config, "mix3");
+}
+
+#[test]
+fn mixed_reference_seeded_with_our_url() {
+    scenarios([O, R, O], ClusterVia::Config, "mix4");
+}
+
+#[test]
+fn ours_failover_after_kill_9() {
+    failover(
+        Topology {
+            kinds: [O, O, O],
+            via: ClusterVia::Flags,
+        },
+        "oursfo",
+    );
+}
+
+#[test]
+fn mixed_failover_our_seed_killed() {
+    failover(
+        Topology {
+            kinds: [O, R, R],
+            via: ClusterVia::Config,
+        },
+        "mixfo1",
+    );
+}
+
+#[test]
+fn mixed_failover_reference_seed_killed() {
+    failover(
+        Topology {
+            kinds: [R, O, O],
+            via: ClusterVia::Config,
+        },
+        "mixfo2",
+    );
+}
+
+#[test]
+fn ours_route_cut_heals() {
+    route_cut([O, O], "ourscut");
+}
+
+#[test]
+fn mixed_route_cut_ours_solicits() {
+    route_cut([R, O], "mixcut1");
+}
+
+#[test]
+fn mixed_route_cut_reference_solicits() {
+    route_cut([O, R], "mixcut2");
+}
+
+#[test]
+fn ours_seed_scenario() {
+    seed_scenario([O, O], "nats-cluster");
+}
+
+#[test]
+fn mixed_seed_scenario_ours_joins_a_reference() {
+    seed_scenario([R, O], "nats-cluster");
+}
+
+#[test]
+fn mixed_seed_scenario_reference_joins_ours() {
+    seed_scenario([O, R], "nats-cluster");
+}
+
+#[test]
+fn route_wire_ours_solicits_a_reference() {
+    support::route_wire_matches_reference([R, O], "wire1");
+}
+
+#[test]
+fn route_wire_reference_solicits_ours() {
+    support::route_wire_matches_reference([O, R], "wire2");
+}
+
+#[test]
+fn ours_no_advertise() {
+    support::no_advertise([O, O], "oursna");
+}
+
+#[test]
+fn mixed_no_advertise() {
+    support::no_advertise([R, O], "mixna");
+}
+
+#[test]
+fn ours_refusals_and_dynamic_name() {
+    support::refusals_and_dynamic_name([O, O], "oursneg");
+}
+
+#[test]
+fn mixed_refusals_ours_accepts() {
+    support::refusals_and_dynamic_name([O, R], "mixneg1");
+}
+
+#[test]
+fn mixed_refusals_reference_accepts() {
+    support::refusals_and_dynamic_name([R, O], "mixneg2");
 }

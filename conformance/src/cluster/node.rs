@@ -94,7 +94,8 @@ pub struct NodeSpec {
     pub kind: Kind,
     /// The server name (`server_name` / `-n`).
     pub name: String,
-    /// The cluster name.
+    /// The cluster name (with [`ClusterVia::Flags`], empty means no
+    /// `--cluster_name`: the server generates one and adopts its peers').
     pub cluster_name: String,
     /// Flags or a config block.
     pub via: ClusterVia,
@@ -277,9 +278,10 @@ impl Node {
                 self.spec.name.clone(),
                 "--cluster".to_string(),
                 format!("nats://{userinfo}127.0.0.1:{}", self.ports.cluster),
-                "--cluster_name".to_string(),
-                self.spec.cluster_name.clone(),
             ]);
+            if !self.spec.cluster_name.is_empty() {
+                args.extend(["--cluster_name".to_string(), self.spec.cluster_name.clone()]);
+            }
             if !self.spec.routes.is_empty() {
                 args.push("--routes".to_string());
                 args.push(self.spec.routes.join(","));

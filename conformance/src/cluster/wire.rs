@@ -42,6 +42,11 @@ pub struct RouteSummary {
     pub solicitor_interest: Vec<String>,
     /// Interest lines from the acceptor, outside `$SYS`.
     pub acceptor_interest: Vec<String>,
+    /// Message control lines from the solicitor, outside `$SYS`, except
+    /// those of 5-byte payloads (interest probes, sent a varying number of times).
+    pub solicitor_messages: Vec<String>,
+    /// Message control lines from the acceptor, likewise.
+    pub acceptor_messages: Vec<String>,
 }
 
 impl RouteSummary {
@@ -53,6 +58,8 @@ impl RouteSummary {
             acceptor_info: first_json(&captured.from_target, "INFO"),
             solicitor_interest: interest_lines(&captured.to_target),
             acceptor_interest: interest_lines(&captured.from_target),
+            solicitor_messages: message_lines(&captured.to_target),
+            acceptor_messages: message_lines(&captured.from_target),
         }
     }
 
@@ -122,6 +129,17 @@ pub fn interest_lines(bytes: &[u8]) -> Vec<String> {
                 .any(|p| l.starts_with(p))
         })
         .filter(|l| !l.contains("$SYS"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Message control lines (`RMSG`, `HMSG`, `LMSG`) outside the system
+/// account, leaving out those announcing a 5-byte payload (probes).
+pub fn message_lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .split("\r\n")
+        .filter(|l| ["RMSG ", "HMSG ", "LMSG "].iter().any(|p| l.starts_with(p)))
+        .filter(|l| !l.contains("$SYS") && !l.ends_with(" 5"))
         .map(str::to_string)
         .collect()
 }
