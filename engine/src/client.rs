@@ -1074,7 +1074,9 @@ impl Client {
             self.auth.permissions.clone(),
             self.account.clone(),
         )));
-        if self.account.insert_sub(&sub).is_err() {
+        let mut sent = Vec::new();
+        let trace = self.trace.then_some(&mut sent);
+        if self.account.insert_sub_traced(&sub, trace).is_err() {
             self.send_err(ProtocolError::InvalidSubject.wire_text());
             return;
         }
@@ -1083,6 +1085,9 @@ impl Client {
             .subscriptions
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.subs.insert(sid, sub);
+        for e in sent {
+            self.push_log(e.level, e.text);
+        }
         self.ok();
     }
 
@@ -1147,8 +1152,16 @@ impl Client {
     }
 
     /// Removes a subscription from the index (once, whoever calls first).
-    fn retire(&self, sub: &SubRef) {
-        retire(sub);
+    fn retire(&mut self, sub: &SubRef) {
+        if self.trace {
+            let mut lines = Vec::new();
+            retire_traced(sub, Some(&mut lines));
+            for e in lines {
+                self.push_log(e.level, e.text);
+            }
+        } else {
+            retire(sub);
+        }
     }
 
     /// Records the round-trip time from `since` to now (at least 1 ns, as the reference).
@@ -1490,8 +1503,13 @@ fn closed_sub(sub: &SubRef) -> crate::client_info::ClosedSub {
 }
 
 pub(crate) fn retire(sub: &SubRef) {
+    retire_traced(sub, None);
+}
+
+/// [`retire`], recording the `RS-`/`RS+` lines sent to routes into `trace`.
+pub(crate) fn retire_traced(sub: &SubRef, trace: Option<&mut Vec<LogEvent>>) {
     if sub.mark_closed() {
-        sub.account.remove_sub(sub);
+        sub.account.remove_sub(sub, trace);
         sub.client
             .counters
             .subscriptions

@@ -12,6 +12,7 @@ use super::table::RouteHandle;
 use crate::account::Account;
 use crate::outbound::Queued;
 use crate::sublist::SublistError;
+use crate::trace::{LogEvent, LogLevel};
 use crate::SubRef;
 
 /// Marks a subscription that stands for a peer server's interest: messages matching it go
@@ -94,6 +95,15 @@ impl Account {
     /// Adds a subscription to the index; a local one also updates the interest announced to
     /// routes. The one place local subscriptions enter an index.
     pub(crate) fn insert_sub(&self, sub: &SubRef) -> Result<(), SublistError> {
+        self.insert_sub_traced(sub, None)
+    }
+
+    /// [`Account::insert_sub`], recording the `RS+` lines sent (`-V`) into `trace`.
+    pub(crate) fn insert_sub_traced(
+        &self,
+        sub: &SubRef,
+        trace: Option<&mut Vec<LogEvent>>,
+    ) -> Result<(), SublistError> {
         if sub.remote.is_some() {
             return self
                 .sublist
@@ -103,13 +113,13 @@ impl Account {
         self.sublist
             .insert(&sub.subject, sub.queue.as_deref(), sub.clone())?;
         if let Some(change) = interest.add(&sub.subject, sub.queue.as_ref()) {
-            self.announce(&sub.subject, sub.queue.as_deref(), &change);
+            self.announce(&sub.subject, sub.queue.as_deref(), &change, trace);
         }
         Ok(())
     }
 
     /// Removes a subscription from the index (see [`Account::insert_sub`]).
-    pub(crate) fn remove_sub(&self, sub: &SubRef) -> bool {
+    pub(crate) fn remove_sub(&self, sub: &SubRef, trace: Option<&mut Vec<LogEvent>>) -> bool {
         if sub.remote.is_some() {
             return self.sublist.remove(&sub.subject, sub.queue.as_deref(), sub);
         }
@@ -117,7 +127,7 @@ impl Account {
         let removed = self.sublist.remove(&sub.subject, sub.queue.as_deref(), sub);
         if removed {
             if let Some(change) = interest.remove(&sub.subject, sub.queue.as_ref()) {
-                self.announce(&sub.subject, sub.queue.as_deref(), &change);
+                self.announce(&sub.subject, sub.queue.as_deref(), &change, trace);
             }
         }
         removed
@@ -125,7 +135,13 @@ impl Account {
 
     /// Tells every route carrying this account about a change (interest lock held, so
     /// announcements and the dump to a new route stay in order).
-    fn announce(&self, subject: &[u8], queue: Option<&[u8]>, change: &Change) {
+    fn announce(
+        &self,
+        subject: &[u8],
+        queue: Option<&[u8]>,
+        change: &Change,
+        mut trace: Option<&mut Vec<LogEvent>>,
+    ) {
         let Some(table) = self.routes.get().and_then(|w| w.upgrade()) else {
             return;
         };
@@ -133,9 +149,22 @@ impl Account {
             return;
         }
         table.for_each_carrying(&self.name, |h| {
+            let mut line = None;
+            let want = trace.is_some();
             queue_to(h, |buf| {
-                write_change(buf, h, &self.name, subject, queue, change)
+                let start = buf.len();
+                write_change(buf, h, &self.name, subject, queue, change);
+                if want {
+                    let text = String::from_utf8_lossy(&buf[start..]);
+                    line = Some(text.trim_end().to_string());
+                }
             });
+            if let (Some(log), Some(line)) = (trace.as_deref_mut(), line) {
+                log.push(LogEvent {
+                    level: LogLevel::Trace,
+                    text: format!("{} - rid:{} - ->> [{line}]", h.shared.peer, h.rid),
+                });
+            }
         });
     }
 
