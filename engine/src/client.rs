@@ -883,13 +883,29 @@ impl Client {
         }
         let queues = &scratch[..];
         let size = hdr.len() + payload.len();
+        let trace = self.trace;
+        let mut head = None;
         let queued = sub.client.outbound.queue(Some(size), |buf| {
+            let start = buf.len();
             if hdr.is_empty() {
                 proto::route::encode::rmsg(buf, account, subject, reply, queues, payload);
             } else {
                 proto::route::encode::hmsg(buf, account, subject, reply, queues, hdr, payload);
             }
+            if trace {
+                let line = buf[start..].split(|&b| b == b'\r').next().unwrap_or_default();
+                head = Some(String::from_utf8_lossy(line).into_owned());
+            }
         });
+        if let Some(head) = head {
+            let prefix = format!("{} - rid:{} - ", sub.client.peer, sub.client.cid);
+            let max = self.server.config().max_traced_msg_len;
+            self.push_log(LogLevel::Trace, format!("{prefix}->> [{head}]"));
+            self.push_log(
+                LogLevel::Trace,
+                format!("{prefix}->> {}", payload_line(payload, max)),
+            );
+        }
         self.after_queue(&sub.client, queued)
     }
 
