@@ -169,18 +169,22 @@ pub async fn collect(sub: &mut Subscriber, count: usize) -> Vec<(String, String)
     got
 }
 
-/// Non-probe messages arriving within [`SILENCE`] (should be none).
-pub async fn extra(sub: &mut Subscriber) -> Vec<(String, String)> {
-    let mut got = Vec::new();
-    let end = Instant::now() + SILENCE;
-    while let Ok(Some(message)) =
-        timeout(end.saturating_duration_since(Instant::now()), sub.next()).await
-    {
-        if message.payload.as_ref() != PROBE {
-            got.push(text(&message));
+/// Waits [`SILENCE`] once, then asserts that none of `subs` received a
+/// non-probe message meanwhile (duplicates, leaks, stray deliveries).
+pub async fn assert_no_extra(subs: &mut [&mut Subscriber], context: &str) {
+    tokio::time::sleep(SILENCE).await;
+    for (index, sub) in subs.iter_mut().enumerate() {
+        let mut got = Vec::new();
+        while let Ok(Some(message)) = timeout(Duration::from_millis(5), sub.next()).await {
+            if message.payload.as_ref() != PROBE {
+                got.push(text(&message));
+            }
         }
+        assert!(
+            got.is_empty(),
+            "subscriber {index} got more: {got:?} ({context})"
+        );
     }
-    got
 }
 
 /// (subject, payload) of a message.
@@ -279,12 +283,8 @@ pub async fn pubsub(cluster: &Cluster, roles: Roles) {
             .map(|(_, p)| p)
             .collect();
         assert_eq!(got, expected, "{name} subscriber, {roles:?}");
-        let more = extra(sub).await;
-        assert!(
-            more.is_empty(),
-            "duplicates at the {name} subscriber: {more:?}"
-        );
     }
+    assert_no_extra(&mut [&mut s1, &mut s2], &format!("duplicates, {roles:?}")).await;
 }
 
 /// Wildcard subscriptions on remote nodes get exactly the matching subjects.
@@ -322,9 +322,9 @@ pub async fn wildcards(cluster: &Cluster, roles: Roles) {
             .map(|(s, _)| s)
             .collect();
         assert_eq!(got, expected, "subscription {name}, {roles:?}");
-        let more = extra(sub).await;
-        assert!(more.is_empty(), "extra at {name}: {more:?}");
     }
+    let context = format!("*.x, >, a.*: {roles:?}");
+    assert_no_extra(&mut [&mut star, &mut full, &mut mid], &context).await;
 }
 
 /// A queue group with members on the two remote nodes gets every message
@@ -374,10 +374,8 @@ pub async fn queue_group(cluster: &Cluster, roles: Roles) {
         per_node[0] > 0 && per_node[1] > 0,
         "one node's members got nothing: {per_node:?}, {roles:?}"
     );
-    for member in &mut members {
-        let more = extra(member).await;
-        assert!(more.is_empty(), "extra deliveries: {more:?}");
-    }
+    let mut refs: Vec<&mut Subscriber> = members.iter_mut().collect();
+    assert_no_extra(&mut refs, &format!("queue members, {roles:?}")).await;
 }
 
 /// Receives from several subscribers until `total` non-probe messages
@@ -485,33 +483,29 @@ pub async fn accounts_isolated(cluster: &Cluster, roles: Roles) {
         let got = payloads(collect(sub, bob_msgs.len()).await);
         assert_eq!(got, bob_msgs, "ACC_B {name} subscriber, {roles:?}");
     }
-    for sub in [&mut alice_sub, &mut bob_sub1, &mut bob_sub2] {
-        let more = extra(sub).await;
-        assert!(more.is_empty(), "leaked or duplicated: {more:?}, {roles:?}");
-    }
+    let context = format!("alice, bob, bob: leaked or duplicated, {roles:?}");
+    assert_no_extra(
+        &mut [&mut alice_sub, &mut bob_sub1, &mut bob_sub2],
+        &context,
+    )
+    .await;
 }
 
 /// Runs every scenario in every rotation on a started three-node cluster.
 pub fn all_scenarios(cluster: &Cluster) {
     let rt = runtime();
     rt.block_on(async {
+        // The scenarios of one rotation use distinct subjects: they run together.
         for roles in rotations() {
-            pubsub(cluster, roles).await;
-            wildcards(cluster, roles).await;
-            queue_group(cluster, roles).await;
-            request_reply(cluster, roles).await;
-            accounts_isolated(cluster, roles).await;
+            tokio::join!(
+                pubsub(cluster, roles),
+                wildcards(cluster, roles),
+                queue_group(cluster, roles),
+                request_reply(cluster, roles),
+                accounts_isolated(cluster, roles),
+            );
         }
     });
-}
-
-/// Counts of each payload, for duplicate checks.
-pub fn counts<'a>(payloads: impl IntoIterator<Item = &'a String>) -> BTreeMap<&'a str, usize> {
-    let mut map = BTreeMap::new();
-    for p in payloads {
-        *map.entry(p.as_str()).or_insert(0) += 1;
-    }
-    map
 }
 
 /// Prints every node's log when the test fails (a panic unwinds through it).
@@ -623,10 +617,7 @@ pub fn failover(topology: Topology, cluster_name: &str) {
         wait_interest(&q, subject, &mut [&mut sx]).await;
         send_and_expect(&p, subject, 100..150, &mut [&mut sx, &mut sy]).await;
         send_and_expect(&q, subject, 150..200, &mut [&mut sx, &mut sy]).await;
-        for sub in [&mut sx, &mut sy] {
-            let more = extra(sub).await;
-            assert!(more.is_empty(), "duplicates after the restart: {more:?}");
-        }
+        assert_no_extra(&mut [&mut sx, &mut sy], "duplicates after the restart").await;
     });
 }
 
@@ -714,10 +705,7 @@ pub fn route_cut(kinds: [Kind; 2], cluster_name: &str) {
         wait_interest(&on_b, "cut.a", &mut [&mut sub_a]).await;
         send_and_expect(&on_a, "cut.b", 20..40, &mut [&mut sub_b]).await;
         send_and_expect(&on_b, "cut.a", 20..40, &mut [&mut sub_a]).await;
-        for sub in [&mut sub_a, &mut sub_b] {
-            let more = extra(sub).await;
-            assert!(more.is_empty(), "duplicates after healing: {more:?}");
-        }
+        assert_no_extra(&mut [&mut sub_a, &mut sub_b], "duplicates after healing").await;
     });
 }
 
