@@ -47,7 +47,10 @@ pub(crate) fn our_info(
         nonce: nonce.unwrap_or_default(),
         cluster: name,
         cluster_dynamic: dynamic,
-        connect_urls: start.map(|s| s.client_urls).unwrap_or_default(),
+        connect_urls: match (cluster.no_advertise, start) {
+            (false, Some(s)) => s.client_urls,
+            _ => Vec::new(),
+        },
         compression: "off".to_string(),
         lnoc: true,
         lnocu: true,
