@@ -379,14 +379,17 @@ fn issue(tok: Option<&Token>, error: &BlockError) -> Issue {
     }
 }
 
-/// Go's `%v` of a plain value (lists and maps only roughly: the reference prints pointers).
+/// Go's `%v` of a value. The reference prints the members of non-empty lists and maps as
+/// pointers (different on every run); those are shown as `[...]` and `map[...]`.
 fn go_value(v: &Value) -> String {
     match v {
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::String(s) | Value::Datetime(s) => s.clone(),
+        Value::Array(a) if a.is_empty() => "[]".to_string(),
         Value::Array(_) => "[...]".to_string(),
+        Value::Map(m) if m.is_empty() => "map[]".to_string(),
         Value::Map(_) => "map[...]".to_string(),
     }
 }
@@ -481,6 +484,8 @@ struct Proxy<'t> {
     url: String,
     username: String,
     password: String,
+    /// A non-zero `timeout`.
+    timeout: bool,
     negative_timeout: bool,
 }
 
@@ -681,7 +686,14 @@ impl Checker<'_> {
             } else if let Some(reason) = tls_value_problem(&lower, key, &value.value, client) {
                 self.error(Some(value), BlockError::Other(reason));
                 return;
+            } else if let Err(problem) = tls_list_problem(&lower, value) {
+                self.errors.push(problem);
+                return;
             }
+        }
+        if let Some(reason) = tls_combination_problem(m) {
+            self.error(Some(tok), BlockError::Other(reason));
+            return;
         }
         let before = self.errors.len();
         let subset = Token {
@@ -1427,11 +1439,13 @@ impl Checker<'_> {
                 "password" => proxy.password = self.string(v)?.to_string(),
                 "timeout" => {
                     self.duration("proxy timeout", v)?;
-                    if let Value::String(d) = &v.value {
-                        proxy.negative_timeout = parse_duration(d).is_ok_and(|ns| ns < 0);
-                    } else if let Value::Int(secs) = v.value {
-                        proxy.negative_timeout = secs < 0;
-                    }
+                    let ns = match &v.value {
+                        Value::String(d) => parse_duration(d).unwrap_or(0),
+                        Value::Int(secs) => secs.saturating_mul(1_000_000_000),
+                        _ => 0,
+                    };
+                    proxy.timeout = ns != 0;
+                    proxy.negative_timeout = ns < 0;
                 }
                 _ => {}
             }
@@ -1721,8 +1735,8 @@ impl fmt::Display for Block {
     }
 }
 
-/// What the reference finds wrong with the value of a known `tls {}` key (`lower` is `key`
-/// lowercased), apart from `verify` and `verify_and_map`.
+/// What the reference finds wrong with the scalar value of a known `tls {}` key (`lower`
+/// is `key` lowercased), apart from `verify` and `verify_and_map`.
 fn tls_value_problem(lower: &str, key: &str, v: &Value, client: bool) -> Option<String> {
     match lower {
         "cert_file" | "key_file" | "ca_file" => (!matches!(v, Value::String(_)))
@@ -1759,6 +1773,37 @@ fn tls_value_problem(lower: &str, key: &str, v: &Value, client: bool) -> Option<
                 other.go_type()
             )),
         },
+        "connection_rate_limit" => (!matches!(v, Value::Int(_)))
+            .then(|| "error parsing tls config, 'connection_rate_limit' wrong type".into()),
+        "cert_store" | "cert_match_by" | "cert_match" => {
+            let Value::String(s) = v else {
+                return Some(format!("expected '{lower}' to be a valid non-empty string"));
+            };
+            let known: &[&str] = match lower {
+                _ if s.is_empty() => {
+                    return Some(format!("expected '{lower}' to be a valid non-empty string"))
+                }
+                "cert_store" => &["windowscurrentuser", "windowslocalmachine"],
+                "cert_match_by" => &["issuer", "subject", "thumbprint"],
+                _ => return None,
+            };
+            Some(
+                match (lower, known.contains(&s.to_ascii_lowercase().as_str())) {
+                    ("cert_store", true) => {
+                        "cert_store not compatible with current operating system".into()
+                    }
+                    ("cert_store", false) => "cert store type not implemented".into(),
+                    (_, true) => return None,
+                    (_, false) => "cert match by type not implemented".into(),
+                },
+            )
+        }
+        "cert_match_skip_invalid" => (!matches!(v, Value::Bool(_)))
+            .then(|| "expected 'cert_match_skip_invalid' to be a boolean".into()),
+        // The reference names the type of the whole `tls` map here.
+        "ocsp_peer" => (!matches!(v, Value::Bool(_) | Value::Map(_))).then(|| {
+            "error parsing ocsp peer config: unsupported type map[string]interface {}".into()
+        }),
         "min_version" => {
             let reason = match v {
                 Value::String(s) => match s.as_str() {
@@ -1772,6 +1817,210 @@ fn tls_value_problem(lower: &str, key: &str, v: &Value, client: bool) -> Option<
         }
         _ => None,
     }
+}
+
+/// TLS 1.2 and 1.3 cipher suites the reference accepts without more ado.
+const SECURE_CIPHERS: &[&str] = &[
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+];
+
+/// Cipher suites the reference accepts only with `allow_insecure_cipher_suites`.
+const INSECURE_CIPHERS: &[&str] = &[
+    "TLS_RSA_WITH_RC4_128_SHA",
+    "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+    "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+];
+
+/// Key exchange curves the reference knows.
+const CURVES: &[&str] = &[
+    "SecP384r1MLKEM1024",
+    "SecP256r1MLKEM768",
+    "X25519MLKEM768",
+    "X25519",
+    "CurveP256",
+    "CurveP384",
+    "CurveP521",
+];
+
+/// What the reference finds wrong with a list-valued `tls {}` key (`tok` is its value),
+/// positioned where it reports it.
+fn tls_list_problem(lower: &str, tok: &Token) -> Result<(), Issue> {
+    let at = |t: &Token, reason: String| Err(issue(Some(t), &BlockError::Other(reason)));
+    let strings = |items: &[Token]| -> Result<(), Issue> {
+        match items.iter().find(|i| !matches!(i.value, Value::String(_))) {
+            Some(item) => Err(Checker::stop(item, "string").0),
+            None => Ok(()),
+        }
+    };
+    match (lower, &tok.value) {
+        ("cipher_suites" | "curve_preferences", Value::Array(items)) => {
+            if items.is_empty() {
+                return at(
+                    tok,
+                    format!("error parsing tls config, '{lower}' cannot be empty"),
+                );
+            }
+            strings(items)?;
+            for item in items {
+                let Value::String(name) = &item.value else {
+                    continue;
+                };
+                let (known, what) = if lower == "cipher_suites" {
+                    let all = SECURE_CIPHERS.iter().chain(INSECURE_CIPHERS);
+                    (all.clone().any(|c| c == name), "cipher")
+                } else {
+                    (CURVES.contains(&name.as_str()), "curve preference")
+                };
+                if !known {
+                    return at(item, format!("unrecognized {what} {name}"));
+                }
+            }
+            Ok(())
+        }
+        ("cipher_suites" | "curve_preferences", _) => Err(Checker::stop(tok, "[]interface {}").0),
+        ("pinned_certs", Value::Array(items)) => {
+            strings(items)?;
+            for item in items {
+                let Value::String(pin) = &item.value else {
+                    continue;
+                };
+                let pin = pin.to_lowercase();
+                if pin.len() != 64 || !pin.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return at(
+                        item,
+                        format!(
+                            "error parsing tls config, 'pinned_certs' key {pin} does not look \
+                             like hex-encoded sha256 of DER encoded SubjectPublicKeyInfo"
+                        ),
+                    );
+                }
+            }
+            Ok(())
+        }
+        ("pinned_certs", _) => at(
+            tok,
+            "error parsing tls config, expected 'pinned_certs' to be a list of hex-encoded \
+             sha256 of DER encoded SubjectPublicKeyInfo"
+                .into(),
+        ),
+        ("ca_certs_match", Value::Array(items)) => {
+            if items.iter().any(|i| !matches!(i.value, Value::String(_))) {
+                return at(
+                    tok,
+                    "error parsing ca_cert_match: unsupported type *conf.token where string is \
+                     expected"
+                        .into(),
+                );
+            }
+            Ok(())
+        }
+        ("certs" | "certificates", Value::Array(items)) => {
+            for item in items {
+                let Value::Map(pair) = &item.value else {
+                    let got = item.value.go_type();
+                    return at(
+                        item,
+                        format!("error parsing certificates config: unsupported type {got}"),
+                    );
+                };
+                for (k, v) in ordered(pair) {
+                    if !matches!(v.value, Value::String(_)) {
+                        let got = v.value.go_type();
+                        return at(
+                            v,
+                            format!("error parsing certificates config: unsupported type {got}"),
+                        );
+                    }
+                    if k != "cert_file" && k != "key_file" {
+                        return at(
+                            v,
+                            format!("error parsing tls certs config, unknown field {k:?}"),
+                        );
+                    }
+                }
+                if !(pair.contains_key("cert_file") && pair.contains_key("key_file")) {
+                    let last = pair
+                        .values()
+                        .max_by_key(|t| (t.line, t.pos))
+                        .unwrap_or(item);
+                    return at(
+                        last,
+                        "error parsing certificates config: both 'cert_file' and 'cert_key' \
+                         options are required"
+                            .into(),
+                    );
+                }
+            }
+            Ok(())
+        }
+        // The reference names the type of the whole `tls` map here.
+        ("certs" | "certificates", _) => at(
+            tok,
+            "error parsing certificates config: unsupported type map[string]interface {}".into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// What the reference finds wrong with a `tls {}` block as a whole: certificates given two
+/// ways, or insecure cipher suites not allowed explicitly.
+fn tls_combination_problem(m: &Map) -> Option<String> {
+    let get = |name: &str| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &v.value)
+    };
+    let certs = [get("certs"), get("certificates")]
+        .into_iter()
+        .flatten()
+        .any(|v| matches!(v, Value::Array(a) if !a.is_empty()));
+    if certs && matches!(get("cert_file"), Some(Value::String(f)) if !f.is_empty()) {
+        return Some(
+            "error parsing tls config, cannot combine 'cert_file' option with 'certs' option"
+                .into(),
+        );
+    }
+    if matches!(get("allow_insecure_cipher_suites"), Some(Value::Bool(true))) {
+        return None;
+    }
+    let Some(Value::Array(ciphers)) = get("cipher_suites") else {
+        return None;
+    };
+    let insecure: Vec<&str> = ciphers
+        .iter()
+        .filter_map(|c| match &c.value {
+            Value::String(name) if INSECURE_CIPHERS.contains(&name.as_str()) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    (!insecure.is_empty()).then(|| {
+        format!(
+            "insecure cipher suites configured without 'allow_insecure_cipher_suites' option \
+             set: {}",
+            insecure.join(", ")
+        )
+    })
 }
 
 /// A subject a permission may name: non-empty tokens without white space, `>` only last.
@@ -1907,7 +2156,9 @@ fn redact_url(url: &str) -> String {
 /// What the reference finds wrong with a remote's proxy settings.
 fn proxy_problem(proxy: &Proxy<'_>, remote: &Remote<'_>) -> Option<String> {
     if proxy.url.is_empty() {
-        return None;
+        let other = !proxy.username.is_empty() || !proxy.password.is_empty() || proxy.timeout;
+        return other
+            .then(|| "proxy URL must be specified when other proxy options are set".into());
     }
     let Some((scheme, host)) = scheme_and_host(&proxy.url) else {
         let url = &proxy.url;
@@ -2391,5 +2642,50 @@ mod tests {
             errors("gateway { name: A, gateways: [ {name: B, url: \"nats://a b:1\"} ] }"),
             ["b.conf:1:41: error parsing gateway url [\"nats://a b:1\"]"]
         );
+    }
+
+    #[test]
+    fn tls_lists_and_combinations_follow_the_reference() {
+        assert!(errors(
+            "leaf { tls { cipher_suites: [\"TLS_AES_128_GCM_SHA256\"], curve_preferences: [\"X25519\"] } }"
+        )
+        .is_empty());
+        assert_eq!(
+            errors("leaf { tls { cipher_suites: [\"TLS_RSA_WITH_RC4_128_SHA\"] } }"),
+            ["b.conf:1:7: insecure cipher suites configured without 'allow_insecure_cipher_suites' \
+              option set: TLS_RSA_WITH_RC4_128_SHA"]
+        );
+        assert!(errors(
+            "leaf { tls { cipher_suites: [\"TLS_RSA_WITH_RC4_128_SHA\"], allow_insecure_cipher_suites: true } }"
+        )
+        .is_empty());
+        assert_eq!(
+            errors("leaf { tls { cipher_suites: [\"nope\"] } }"),
+            ["b.conf:1:30: unrecognized cipher nope"]
+        );
+        assert_eq!(
+            errors("leaf { tls { cipher_suites: [] } }"),
+            ["b.conf:1:13: error parsing tls config, 'cipher_suites' cannot be empty"]
+        );
+        assert_eq!(
+            errors("leaf { tls { curve_preferences: \"X25519\" } }"),
+            ["b.conf:1:13: interface conversion: interface {} is string, not []interface {}"]
+        );
+        assert_eq!(
+            errors("leaf { tls { cert_store: \"WindowsCurrentUser\" } }"),
+            ["b.conf:1:13: cert_store not compatible with current operating system"]
+        );
+        assert_eq!(
+            errors("leaf { tls { certs: [ {cert_file: \"c\"} ] } }"),
+            [
+                "b.conf:1:23: error parsing certificates config: both 'cert_file' and 'cert_key' \
+              options are required"
+            ]
+        );
+        assert_eq!(
+            errors("leaf { remotes: [ { proxy: { timeout: \"-1s\" } } ] }"),
+            ["b.conf:1:20: proxy URL must be specified when other proxy options are set"]
+        );
+        assert!(errors("leaf { remotes: [ { proxy: { timeout: \"0s\" } } ] }").is_empty());
     }
 }
