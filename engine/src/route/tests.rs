@@ -464,6 +464,27 @@ fn no_echo_and_publishers_own_server() {
 
 #[test]
 fn accounts_stay_apart_across_routes() {
+    accounts_apart(false);
+}
+
+#[test]
+fn a_pinned_account_has_its_own_connection_and_lines_without_account() {
+    let net = accounts_apart(true);
+    let a = &net.servers[0];
+    let pinned: Vec<_> = a
+        .routes()
+        .routes()
+        .iter()
+        .filter(|h| h.pinned_account() == Some("ACC1"))
+        .cloned()
+        .collect();
+    assert_eq!(pinned.len(), 1, "one dedicated ACC1 connection");
+    // ACC1's message crossed on it (the pooled ones carried none of ACC1's).
+    assert!(pinned[0].shared.outbound.stats().msgs + pinned[0].shared.snapshot().in_msgs > 0);
+    assert_eq!(a.routes().len(), 5, "3 pooled + $SYS + ACC1");
+}
+
+fn accounts_apart(pin_acc1: bool) -> Net {
     let accounts = || {
         let mut c = base_config("X", vec![]);
         c.accounts = vec![
@@ -493,6 +514,11 @@ fn accounts_stay_apart_across_routes() {
     let mut b_cfg = accounts();
     b_cfg.server_name = Some("B".into());
     b_cfg.cluster.as_mut().unwrap().routes = vec![url(0)];
+    if pin_acc1 {
+        for c in [&mut a_cfg, &mut b_cfg] {
+            c.cluster.as_mut().unwrap().pinned_accounts = vec!["ACC1".into()];
+        }
+    }
     let mut net = Net::new(vec![a_cfg, b_cfg]);
     net.settle();
     let u = |n: &str| format!(r#"{{"verbose":false,"user":"{n}","pass":"p","protocol":1}}"#);
@@ -504,6 +530,7 @@ fn accounts_stay_apart_across_routes() {
     let mut b1 = net.client(1, &u("u1"));
     b1.send(&mut net, "PUB s 1\r\nx\r\n");
     assert_eq!(a1.count("MSG s 1 1"), 1);
+    net
 }
 
 #[test]
