@@ -1974,6 +1974,13 @@ fn tls_list_problem(lower: &str, tok: &Token) -> Result<(), Issue> {
             }
             Ok(())
         }
+        ("ocsp_peer", Value::Map(options)) => {
+            let Some((inner, reason)) = ocsp_peer_problem(options) else {
+                return Ok(());
+            };
+            // The reference reports it at the key, prefixed with where it was found.
+            at(tok, format!("{}: {reason}", inner.source()))
+        }
         // The reference names the type of the whole `tls` map here.
         ("certs" | "certificates", _) => at(
             tok,
@@ -1981,6 +1988,44 @@ fn tls_list_problem(lower: &str, tok: &Token) -> Result<(), Issue> {
         ),
         _ => Ok(()),
     }
+}
+
+/// The first problem of an `ocsp_peer {}` map, and the value it is about.
+fn ocsp_peer_problem(options: &Map) -> Option<(&Token, String)> {
+    for (key, v) in ordered(options) {
+        let conversion = |reason: &str| {
+            Some((
+                v,
+                format!("error parsing tls peer config, conversion error: {reason}"),
+            ))
+        };
+        match (key.to_ascii_lowercase().as_str(), &v.value) {
+            (
+                "verify" | "warn_only" | "unknown_is_good" | "allow_when_ca_unreachable",
+                Value::Bool(_),
+            ) => {}
+            (
+                "allowed_clockskew" | "ca_timeout" | "cache_ttl_when_next_update_unset",
+                Value::Int(_) | Value::Float(_),
+            ) => {}
+            ("allowed_clockskew", Value::String(d)) if parse_duration(d).is_ok() => {}
+            ("ca_timeout" | "cache_ttl_when_next_update_unset", Value::String(d)) => {
+                if let Err(e) = parse_duration(d) {
+                    return conversion(&e.to_string());
+                }
+            }
+            ("allowed_clockskew" | "ca_timeout" | "cache_ttl_when_next_update_unset", _) => {
+                return conversion("unexpected type")
+            }
+            _ => {
+                return Some((
+                    v,
+                    format!("error parsing tls peer config, unknown field [{key:?}]"),
+                ))
+            }
+        }
+    }
+    None
 }
 
 /// What the reference finds wrong with a `tls {}` block as a whole: certificates given two
@@ -2687,5 +2732,24 @@ mod tests {
             ["b.conf:1:20: proxy URL must be specified when other proxy options are set"]
         );
         assert!(errors("leaf { remotes: [ { proxy: { timeout: \"0s\" } } ] }").is_empty());
+    }
+
+    #[test]
+    fn ocsp_peer_options_follow_the_reference() {
+        assert!(errors(
+            "leaf { tls { ocsp_peer: { verify: true, ca_timeout: 2, allowed_clockskew: \"1s\" } } }"
+        )
+        .is_empty());
+        assert_eq!(
+            errors("leaf { tls { ocsp_peer: { bogus: 1 } } }"),
+            ["b.conf:1:13: b.conf:1:26: error parsing tls peer config, unknown field [\"bogus\"]"]
+        );
+        assert_eq!(
+            errors("leaf { tls { ocsp_peer: { ca_timeout: \"x\" } } }"),
+            [
+                "b.conf:1:13: b.conf:1:26: error parsing tls peer config, conversion error: time: \
+              invalid duration \"x\""
+            ]
+        );
     }
 }
