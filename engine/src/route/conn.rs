@@ -678,15 +678,18 @@ impl RouteConn {
         info.route_pool_idx = 0;
         info.route_account.clear();
         info.gossip_mode = 1;
-        // Each other peer hears it on its lowest pooled connection (it dials a pooled
-        // connection) and on every dedicated one, naming the account (it dials that one).
+        // A new pooled peer is told on each other peer's lowest pooled connection (it dials
+        // a pooled connection); a new dedicated connection on the other peers' connections
+        // dedicated to the same account, naming it (they dial that one).
         let routes = self.server.routes().routes();
         let mut lowest: HashMap<&str, &Arc<RouteHandle>> = HashMap::new();
         let only = handle.pinned_account();
         for h in routes.iter().filter(|h| h.remote_id != handle.remote_id) {
             match &h.slot {
                 RouteSlot::Pinned(account) => {
-                    if only.is_some_and(|a| a != account) {
+                    // Told once per kind: pooled news on a pooled connection, an account's
+                    // on that account's.
+                    if only != Some(account.as_str()) {
                         continue;
                     }
                     let mut pinned = info.clone();
