@@ -8,9 +8,14 @@
 //!
 //! The reference's parser stops a whole parsing function when a value has the wrong type (a
 //! failed type assertion, recovered from a panic), so the keys after it in that function are
-//! not checked. That is modelled by [`Stop`]: the scope that the reference's function covers
+//! not checked. That is modelled by `Stop`: the scope that the reference's function covers
 //! records it and stops. The reference visits keys in a random order; this module visits
-//! them in file order.
+//! them in file order, so where the reference's outcome depends on that order (two wrong
+//! types in one scope, a duplicate remote or a user entry with several keys) one of its
+//! possible outcomes is given.
+//!
+//! Not done here: the reference opens the files a `tls {}` block names (`cert_file`,
+//! `key_file`, `ca_file`, `certs`) and reports those it cannot read; the engine does no IO.
 
 use std::fmt;
 
