@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 pub use http::get_json;
 pub use node::{ClusterVia, Kind, Node, NodeSpec, Ports, RouteAuth, RouteView};
 pub use proxy::{Captured, TcpProxy};
-pub use wire::{first_json, interest_lines, message_lines, JsonOp, RouteSummary};
+pub use wire::{first_json, interest_lines, later_infos, message_lines, JsonOp, RouteSummary};
 
 /// Route connections between two servers with default settings: a pool of
 /// 3 plus one pinned to the system account (measured on the reference).

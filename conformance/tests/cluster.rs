@@ -218,3 +218,29 @@ fn mixed_refusals_ours_accepts() {
 fn mixed_refusals_reference_accepts() {
     support::refusals_and_dynamic_name([R, O], "mixneg2");
 }
+
+#[test]
+fn reference_connect_urls_follow_membership() {
+    support::connect_urls_follow_membership([R, R], "refurls");
+}
+
+#[test]
+fn ours_connect_urls_follow_membership() {
+    support::connect_urls_follow_membership([O, O], "oursurls");
+}
+
+#[test]
+fn mixed_connect_urls_follow_membership() {
+    support::connect_urls_follow_membership([O, R], "mixurls1");
+    support::connect_urls_follow_membership([R, O], "mixurls2");
+}
+
+#[test]
+fn reference_gossip_is_stable() {
+    support::gossip_matches_reference([R, R], "refgossip");
+}
+
+#[test]
+fn ours_is_gossiped_like_the_reference() {
+    support::gossip_matches_reference([R, O], "gossip2");
+}

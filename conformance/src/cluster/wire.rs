@@ -16,6 +16,7 @@ const VARIABLE: &[&str] = &[
     "port",
     "connect_urls",
     "go",
+    "ip",
 ];
 
 /// One JSON operation (`INFO` or `CONNECT`) as sent.
@@ -142,4 +143,27 @@ pub fn message_lines(bytes: &[u8]) -> Vec<String> {
         .filter(|l| !l.contains("$SYS") && !l.ends_with(" 5"))
         .map(str::to_string)
         .collect()
+}
+
+/// Every `INFO` after the first one in `bytes` (gossip and updates), parsed.
+pub fn later_infos(bytes: &[u8]) -> Vec<JsonOp> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut infos = Vec::new();
+    let mut offset = 0;
+    // Each turn consumes one line.
+    while offset < text.len() {
+        let end = text[offset..]
+            .find('\n')
+            .map_or(text.len(), |e| offset + e + 1);
+        if text[offset..].starts_with("INFO ") {
+            if let Some(op) = first_json(text[offset..end].as_bytes(), "INFO") {
+                infos.push(op);
+            }
+        }
+        offset = end;
+    }
+    if !infos.is_empty() {
+        infos.remove(0);
+    }
+    infos
 }

@@ -1124,3 +1124,113 @@ pub fn refusals_and_dynamic_name(kinds: [Kind; 2], cluster_name: &str) {
         "only the nameless server joined: {view:?}"
     );
 }
+
+/// A client connected (with `"protocol":1`) before a second node joins is
+/// sent an `INFO` whose `connect_urls` lists the new node, and another one
+/// without it after the node is killed. Raw socket, so every INFO is seen.
+pub fn connect_urls_follow_membership(kinds: [Kind; 2], cluster_name: &str) {
+    use conformance::raw::RawClient;
+    let mut cluster = Cluster::new(cluster_name);
+    let a = cluster.add(cluster.spec(kinds[0], "A"));
+    let mut client = RawClient::connect(&cluster.node(a).addr()).expect("connect");
+    client
+        .send(b"CONNECT {\"verbose\":false,\"protocol\":1}\r\nPING\r\n")
+        .expect("send CONNECT");
+    let seed = cluster.node(a).route_url();
+    let b = cluster.add(cluster.spec(kinds[1], "B").route(seed));
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    let joined = cluster.node(b).addr();
+    let urls_of = |frame: &[u8]| -> Option<Vec<String>> {
+        let info = conformance::normalize::info_json(frame)?;
+        Some(
+            info["connect_urls"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|u| u.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    };
+    let wait_for = |client: &mut RawClient, want_listed: bool| -> Vec<Vec<String>> {
+        let deadline = Instant::now() + MESH_TIMEOUT;
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            let collected = client
+                .collect_for(Duration::from_millis(200))
+                .expect("read");
+            assert!(!collected.closed, "the server closed the client");
+            for frame in &collected.frames {
+                if let Some(urls) = urls_of(frame) {
+                    let listed = urls.contains(&joined);
+                    seen.push(urls);
+                    if listed == want_listed {
+                        return seen;
+                    }
+                }
+            }
+        }
+        panic!("no INFO with {joined} listed={want_listed}; INFOs seen: {seen:?}");
+    };
+    wait_for(&mut client, true);
+    cluster.node_mut(b).kill();
+    wait_for(&mut client, false);
+}
+
+/// The `INFO`s node A forwards to B (through a recording proxy) when C
+/// joins by soliciting A: per route connection of B, their keys and masked
+/// values (the `ip` URL checked for its form), as `(slot, lines)`.
+pub fn capture_gossip(kinds: [Kind; 2], cluster_name: &str) -> BTreeMap<String, Vec<String>> {
+    use conformance::cluster::{later_infos, RouteSummary};
+    let mut cluster = Cluster::new(cluster_name);
+    let a = cluster.add(cluster.spec(kinds[0], "A"));
+    let proxy = TcpProxy::start(cluster.node(a).ports().cluster);
+    let via_proxy = cluster.node(a).route_url_on(proxy.port());
+    cluster.add(cluster.spec(Kind::Reference, "B").route(via_proxy));
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    let seed = cluster.node(a).route_url();
+    let c = cluster.add(cluster.spec(kinds[1], "C").route(seed));
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    let c_route = format!(
+        "nats-route://127.0.0.1:{}/",
+        cluster.node(c).ports().cluster
+    );
+    let mut gossip = BTreeMap::new();
+    for captured in proxy.captured() {
+        let slot = RouteSummary::of(&captured).slot();
+        let infos = later_infos(&captured.from_target);
+        for info in &infos {
+            let ip = info.masked.get("ip").map(|_| info.raw.contains(&c_route));
+            assert_ne!(ip, Some(false), "gossip ip is not {c_route}: {}", info.raw);
+        }
+        let lines = infos
+            .iter()
+            .map(|i| format!("{:?} {}", i.keys, i.masked))
+            .collect();
+        gossip.insert(slot, lines);
+    }
+    gossip
+}
+
+/// Node A of kind `kinds[0]` gossips a joining node C of kind `kinds[1]`
+/// to B exactly as a reference A gossips a reference C.
+pub fn gossip_matches_reference(kinds: [Kind; 2], cluster_name: &str) {
+    let want = capture_gossip([Kind::Reference; 2], cluster_name);
+    let got = capture_gossip(kinds, cluster_name);
+    assert!(
+        want.values().any(|lines| !lines.is_empty()),
+        "the reference gossiped nothing: {want:#?}"
+    );
+    assert_eq!(
+        got, want,
+        "gossip from A {:?} about C {:?}",
+        kinds[0], kinds[1]
+    );
+}
