@@ -2757,4 +2757,62 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn every_table_key_is_known_where_the_table_applies() {
+        use super::*;
+        let places: &[(&str, &[&str])] = &[
+            ("gateway { KEY: 1 }", GATEWAY_KEYS),
+            ("gateway { gateways: [ { KEY: 1 } ] }", GATEWAY_ENTRY_KEYS),
+            (
+                "gateway { authorization { KEY: 1 } }",
+                GATEWAY_AUTHORIZATION_KEYS,
+            ),
+            (
+                "gateway { authorization { users: [ { KEY: 1 } ] } }",
+                GENERAL_USER_KEYS,
+            ),
+            ("leafnodes { KEY: 1 }", LEAFNODES_KEYS),
+            (
+                "leafnodes { authorization { KEY: 1 } }",
+                LEAF_AUTHORIZATION_KEYS,
+            ),
+            (
+                "leafnodes { authorization { users: [ { KEY: 1 } ] } }",
+                LEAF_USER_KEYS,
+            ),
+            ("leafnodes { remotes: [ { KEY: 1 } ] }", REMOTE_KEYS),
+            (
+                "leafnodes { remotes: [ { proxy { KEY: 1 } } ] }",
+                REMOTE_PROXY_KEYS,
+            ),
+            ("leafnodes { compression { KEY: 1 } }", COMPRESSION_KEYS),
+            ("websocket { KEY: 1 }", WEBSOCKET_KEYS),
+            (
+                "websocket { authorization { KEY: 1 } }",
+                SIMPLE_AUTHORIZATION_KEYS,
+            ),
+            ("mqtt { KEY: 1 }", MQTT_KEYS),
+            (
+                "mqtt { authorization { KEY: 1 } }",
+                SIMPLE_AUTHORIZATION_KEYS,
+            ),
+            ("mqtt { tls { KEY: 1 } }", TLS_KEYS),
+        ];
+        for (template, keys) in places {
+            for key in *keys {
+                let text = template.replace("KEY", key);
+                let unknown: Vec<String> = errors(&text)
+                    .into_iter()
+                    .filter(|e| e.contains("unknown field"))
+                    .collect();
+                assert!(unknown.is_empty(), "{text}: {unknown:?}");
+            }
+            let text = template.replace("KEY", "not_a_key");
+            assert!(
+                errors(&text).iter().any(|e| e.contains("unknown field")),
+                "{text}"
+            );
+        }
+    }
 }
