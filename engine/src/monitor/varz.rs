@@ -106,6 +106,8 @@ pub struct Varz {
     pub go: String,
     pub host: String,
     pub port: u16,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub connect_urls: Vec<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub auth_required: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -207,6 +209,7 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
         go: format!("rust (engine {})", crate::VERSION),
         host: cfg.host.clone(),
         port: cfg.port,
+        connect_urls: server.cluster_client_urls(),
         auth_required: info.auth_required,
         tls_required: info.tls_required,
         tls_verify: info.tls_verify,
