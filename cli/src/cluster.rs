@@ -116,7 +116,22 @@ fn listen_url(s: &str) -> Result<RouteUrl, String> {
             "parse {s:?}: first path segment in URL cannot contain colon"
         ));
     }
-    let normalized = s.replace(":-1", ":0");
+    let (scheme, rest) = s.split_once("://").unwrap_or(("nats", s));
+    let hostport = rest
+        .rsplit('@')
+        .next()
+        .unwrap_or(rest)
+        .trim_end_matches('/');
+    if !hostport.contains(':') || hostport.ends_with(']') {
+        return Err(format!("address {hostport}: missing port in address"));
+    }
+    // `nats://:6222` listens on every address; `-1` picks a free port.
+    let rest = rest.replace("@:", "@0.0.0.0:");
+    let rest = match rest.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => rest,
+    };
+    let normalized = format!("{scheme}://{}", rest.replace(":-1", ":0"));
     RouteUrl::parse(&normalized).map_err(|e| e.to_string())
 }
 
@@ -192,6 +207,14 @@ mod tests {
             "solicited routes require cluster capabilities, e.g. --cluster"
         );
         assert!(config(&flags(&["--cluster", "127.0.0.1:1"]), None).is_err());
+        assert_eq!(
+            config(&flags(&["--cluster", "nats://127.0.0.1"]), None).unwrap_err(),
+            "address 127.0.0.1: missing port in address"
+        );
+        let c = config(&flags(&["--cluster", "nats://:6333"]), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.host.as_str(), c.port), ("0.0.0.0", 6333));
         let c = config(&flags(&["--cluster", "nats://127.0.0.1:-1"]), None)
             .unwrap()
             .unwrap();
