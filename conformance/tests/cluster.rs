@@ -244,3 +244,8 @@ fn reference_gossip_is_stable() {
 fn ours_is_gossiped_like_the_reference() {
     support::gossip_matches_reference([R, O], "gossip2");
 }
+
+#[test]
+fn reference_advertised_hosts_are_stable() {
+    support::advertised_hosts_match_reference([R, R]);
+}

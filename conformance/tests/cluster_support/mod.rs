@@ -1234,3 +1234,94 @@ pub fn gossip_matches_reference(kinds: [Kind; 2], cluster_name: &str) {
         kinds[0], kinds[1]
     );
 }
+
+/// A server process started without `-a` (so it listens on every address,
+/// as in the container), killed when dropped.
+struct AnyAddressServer(std::process::Child);
+
+impl Drop for AnyAddressServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// For two servers running the container configuration as is (listening on
+/// every address) — the seed of kind `kinds[0]` and a joiner of kind
+/// `kinds[1]` — the hosts each one advertises for its own client port, read
+/// from its clients' `INFO connect_urls` once both ports are listed.
+pub fn advertised_hosts(kinds: [Kind; 2]) -> [Vec<String>; 2] {
+    use conformance::raw::RawClient;
+    use conformance::server::free_port;
+    let config = container_config();
+    let dir = std::env::temp_dir();
+    let ports: Vec<[u16; 3]> = (0..2)
+        .map(|_| [free_port(), free_port(), free_port()])
+        .collect();
+    let mut servers = Vec::new();
+    for (index, kind) in kinds.into_iter().enumerate() {
+        let [client, cluster, monitor] = ports[index];
+        let text = config
+            .replace("{client_port}", &client.to_string())
+            .replace("{cluster_port}", &cluster.to_string())
+            .replace("{monitor_port}", &monitor.to_string());
+        let path = dir.join(format!("nats-any-{}-{client}.conf", std::process::id()));
+        std::fs::write(&path, text).expect("write config");
+        let mut command = std::process::Command::new(kind.binary());
+        command.arg("-c").arg(&path);
+        if index == 1 {
+            command.arg(format!(
+                "--routes=nats-route://ruser:T0pS3cr3t@127.0.0.1:{}",
+                ports[0][1]
+            ));
+        }
+        let child = command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        servers.push(AnyAddressServer(child));
+    }
+    let deadline = Instant::now() + MESH_TIMEOUT;
+    let own_hosts = |index: usize| -> Option<Vec<String>> {
+        let client = RawClient::connect(&format!("127.0.0.1:{}", ports[index][0])).ok()?;
+        let info = client.info_json()?;
+        let urls: Vec<String> = info["connect_urls"]
+            .as_array()?
+            .iter()
+            .filter_map(|u| u.as_str().map(str::to_string))
+            .collect();
+        let port_of = |url: &str, port: u16| url.ends_with(&format!(":{port}"));
+        if !ports.iter().all(|p| urls.iter().any(|u| port_of(u, p[0]))) {
+            return None;
+        }
+        let suffix = format!(":{}", ports[index][0]);
+        let mut hosts: Vec<String> = urls
+            .iter()
+            .filter_map(|u| u.strip_suffix(&suffix).map(str::to_string))
+            .collect();
+        hosts.sort();
+        Some(hosts)
+    };
+    loop {
+        if let (Some(seed), Some(joiner)) = (own_hosts(0), own_hosts(1)) {
+            return [seed, joiner];
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the two servers never both listed each other in connect_urls"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Servers listening on every address advertise the same hosts to clients
+/// as the reference does on this machine.
+pub fn advertised_hosts_match_reference(kinds: [Kind; 2]) {
+    let reference = advertised_hosts([Kind::Reference; 2]);
+    let got = advertised_hosts(kinds);
+    assert_eq!(
+        got, reference,
+        "hosts advertised by (seed, joiner) = {kinds:?}"
+    );
+}
