@@ -42,6 +42,8 @@ pub struct ServerStats {
     pub total_connections: AtomicU64,
     /// Clients cut off as slow consumers.
     pub slow_consumers: AtomicU64,
+    /// Clients closed for not answering PINGs (`/varz` `stale_connections`).
+    pub stale_connections: AtomicU64,
 }
 
 /// Randomness the server needs, injected so runs can be replayed.
@@ -656,11 +658,6 @@ impl Server {
     /// Whether a peer may subscribe to `subject` through a route (the cluster's `export`).
     pub(crate) fn route_may_send(&self, subject: &[u8]) -> bool {
         self.route_rules(|p| p.export.as_ref(), subject)
-    }
-
-    /// Whether a message on `subject` from a route is accepted (the cluster's `import`).
-    pub(crate) fn route_may_receive(&self, subject: &[u8]) -> bool {
-        self.route_rules(|p| p.import.as_ref(), subject)
     }
 
     fn route_rules(

@@ -72,7 +72,18 @@ pub struct RouteConn {
     trace: bool,
     last_now: Instant,
     prefix: String,
+    /// Accounts by name, as routed lines name them.
+    accounts: HashMap<Bytes, Arc<crate::Account>>,
+    /// The cluster's `import` permission, refreshed when the configuration changes.
+    import: Option<crate::auth::SubjectRules>,
+    config_generation: u64,
+    /// Messages and bytes received in the current batch (added to the counters at its end).
+    in_msgs: u64,
+    in_bytes: u64,
 }
+
+/// Most account names a route connection remembers.
+const MAX_CACHED_ACCOUNTS: usize = 4096;
 
 impl RouteConn {
     pub(crate) fn new(
@@ -108,6 +119,11 @@ impl RouteConn {
             trace: cfg.trace,
             last_now: now,
             prefix,
+            accounts: HashMap::new(),
+            import: cluster.permissions.as_ref().and_then(|p| p.import.clone()),
+            config_generation: server.config_generation(),
+            in_msgs: 0,
+            in_bytes: 0,
             server,
             shared,
         };
@@ -230,6 +246,17 @@ impl RouteConn {
             return;
         }
         self.delivery.begin_routed_batch(now);
+        let generation = self.server.config_generation();
+        if generation != self.config_generation {
+            self.config_generation = generation;
+            self.import = self
+                .server
+                .config()
+                .cluster
+                .as_ref()
+                .and_then(|c| c.permissions.as_ref())
+                .and_then(|p| p.import.clone());
+        }
         loop {
             match self.parser.next_op(buf) {
                 Ok(Some(op)) => self.process(op),
@@ -240,6 +267,12 @@ impl RouteConn {
                 buf.clear();
                 break;
             }
+        }
+        if self.in_msgs > 0 {
+            self.shared.counters.add_input(
+                std::mem::take(&mut self.in_msgs),
+                std::mem::take(&mut self.in_bytes),
+            );
         }
         self.delivery.end_routed_batch(&mut self.log);
         self.flush();
@@ -711,13 +744,21 @@ impl RouteConn {
     }
 
     /// The account an interest or message line is for.
-    fn account_of(&self, account: Option<Bytes>) -> Option<Arc<crate::Account>> {
+    /// Looked up once per account name and remembered (accounts are never removed), so
+    /// routed messages take no server-wide lock.
+    fn account_of(&mut self, account: Option<Bytes>) -> Option<Arc<crate::Account>> {
         let name = match account {
             Some(a) => a,
             None => self.parser.pinned_account()?.clone(),
         };
-        let name = std::str::from_utf8(&name).ok()?;
-        self.server.account(name)
+        if let Some(a) = self.accounts.get(&name) {
+            return Some(a.clone());
+        }
+        let found = self.server.account(std::str::from_utf8(&name).ok()?)?;
+        if self.accounts.len() < MAX_CACHED_ACCOUNTS {
+            self.accounts.insert(name, found.clone());
+        }
+        Some(found)
     }
 
     fn remote_sub(&mut self, account: Option<Bytes>, subject: Bytes, queue: Option<(Bytes, u32)>) {
@@ -746,17 +787,23 @@ impl RouteConn {
         hdr: &[u8],
         payload: &[u8],
     ) {
-        self.shared
-            .counters
-            .add_input(1, (hdr.len() + payload.len()) as u64);
+        self.in_msgs += 1;
+        self.in_bytes += (hdr.len() + payload.len()) as u64;
         if self.stage != Stage::Ready {
             return;
         }
         let Some(account) = self.account_of(account) else {
             return;
         };
-        if !self.server.route_may_receive(subject) {
-            return;
+        if let Some(rules) = &self.import {
+            let allowed = if crate::subject::is_literal(subject) {
+                rules.allows_publish(subject)
+            } else {
+                rules.allows_subscribe(subject, None)
+            };
+            if !allowed {
+                return;
+            }
         }
         self.delivery
             .deliver_routed(&account, subject, reply.as_deref(), hdr, payload, queues);
