@@ -974,3 +974,45 @@ fn config_digest_follows_reloads_like_the_reference() {
         "(before, after) on the reference and ours"
     );
 }
+
+/// A client that never answers PINGs is closed as stale and counted in `/varz`, on both
+/// servers.
+#[test]
+fn stale_connections_are_counted_like_the_reference() {
+    for bin in [reference_binary(), our_binary()] {
+        let http = free_port();
+        let conf = std::env::temp_dir().join(format!(
+            "monitoring-stale-{http}-{}.conf",
+            std::process::id()
+        ));
+        std::fs::write(&conf, "ping_interval: \"1s\"\nping_max: 1\n").expect("write config");
+        let server = ServerProcess::start(
+            &bin,
+            &["-c", &conf.display().to_string(), "-m", &http.to_string()],
+        );
+        let mut s = TcpStream::connect(server.addr()).expect("connect");
+        read_until(&mut s, b"\r\n", DEFAULT_TIMEOUT);
+        s.write_all(b"CONNECT {\"verbose\":false}\r\n")
+            .expect("send");
+        read_until(&mut s, b"-ERR 'Stale Connection'", Duration::from_secs(10));
+        let deadline = Instant::now() + CLOSE_WAIT;
+        let varz = loop {
+            let v = json(http, "/varz");
+            if v["stale_connections"] == 1 {
+                break v;
+            }
+            assert!(Instant::now() < deadline, "{}: {v}", bin.display());
+            thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(varz["stale_connection_stats"]["clients"], 1, "{varz}");
+        let port = s.local_addr().expect("local address").port();
+        let closed = json(http, "/connz?state=closed");
+        let ours = closed["connections"]
+            .as_array()
+            .and_then(|l| l.iter().find(|c| c["port"] == port))
+            .unwrap_or_else(|| panic!("{}: not listed: {closed}", bin.display()));
+        assert_eq!(ours["reason"], "Stale Connection", "{}", bin.display());
+        drop(server);
+        let _ = std::fs::remove_file(conf);
+    }
+}

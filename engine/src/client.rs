@@ -537,6 +537,10 @@ impl Client {
         if ka.pings_out >= ping_max {
             self.send_err(ProtocolError::StaleConnection.wire_text());
             self.close(CloseReason::StaleConnection);
+            self.server
+                .stats
+                .stale_connections
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         } else if ka.active_since_ping && ka.first_ping_sent && !rtt_stale(ka.rtt_start, now) {
             // The client sent data since the last tick: it is alive, no PING needed.
             ka.active_since_ping = false;

@@ -531,3 +531,19 @@ fn accounts_are_listed_with_their_own_usage() {
     );
     assert_eq!(subs.stats.num_subscriptions, 2);
 }
+
+#[test]
+fn stale_connections_are_counted() {
+    let t0 = Instant::now();
+    let server = Server::new(ServerConfig::default(), SEED, t0);
+    let mut c = connect(&server, 1, "CONNECT {}\r\n", t0);
+    // PINGs nobody answers: the third tick closes the connection as stale.
+    for _ in 0..3 {
+        let at = c.poll_timeout().unwrap_or(t0);
+        c.handle_timeout(at);
+    }
+    assert_eq!(c.close_reason(), Some(CloseReason::StaleConnection));
+    let v = varz(&server, &ctx(t0));
+    assert_eq!(v.stale_connections, 1);
+    assert_eq!(v.stale_connection_stats.clients, 1);
+}

@@ -200,6 +200,7 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
     let out_msgs = st.out_msgs.load(Relaxed);
     let out_bytes = st.out_bytes.load(Relaxed);
     let slow = st.slow_consumers.load(Relaxed);
+    let stale = st.stale_connections.load(Relaxed);
     Varz {
         server_id: info.server_id.clone(),
         server_name: info.server_name.clone(),
@@ -260,7 +261,7 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
         out_client_msgs: out_msgs,
         out_client_bytes: out_bytes,
         slow_consumers: slow,
-        stale_connections: 0,
+        stale_connections: stale,
         stalled_clients: 0,
         subscriptions: server.num_subscriptions(),
         http_req_stats: ctx.http_req_stats.clone(),
@@ -271,7 +272,10 @@ pub fn varz(server: &Server, ctx: &Context) -> Varz {
             clients: slow,
             ..KindCounts::default()
         },
-        stale_connection_stats: KindCounts::default(),
+        stale_connection_stats: KindCounts {
+            clients: stale,
+            ..KindCounts::default()
+        },
         disk_io_wait_stats: DiskIoWaitStats::default(),
         tls_cert_not_after: ctx.tls_cert_not_after.map(super::time::rfc3339),
     }
