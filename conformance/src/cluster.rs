@@ -1,7 +1,9 @@
 //! Clusters of `nats-server` processes on loopback: any mix of our server
 //! and the reference, routes given by flags or a `cluster {}` block, waiting
 //! on `/routez` until the full mesh is up, kill -9 and restart of a node on
-//! the same ports, and a TCP proxy that can cut a route.
+//! the same ports, and a TCP proxy that can cut a route and records what
+//! crosses it, summarised by [`RouteSummary`] for comparison with the
+//! reference's route traffic.
 //!
 //! ```no_run
 //! use conformance::cluster::{Cluster, Kind, NodeSpec};

@@ -24,7 +24,8 @@ const VARIABLE: &[&str] = &[
 pub struct JsonOp {
     /// Top-level keys in the order they were written.
     pub keys: Vec<String>,
-    /// The object with [`VARIABLE`] fields replaced by a marker.
+    /// The object with the fields that vary per run (ids, names, nonce,
+    /// ports, URLs, Go version) replaced by a marker.
     pub masked: Value,
     /// The whole line as sent, `\r\n` included.
     pub raw: String,
