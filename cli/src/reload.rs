@@ -28,6 +28,8 @@ struct State {
     flags: Flags,
     log: LogSettings,
     timing: Timing,
+    /// The file's monitoring host and base path (the ports are in `flags`).
+    monitoring: engine::conf::MonitoringOptions,
 }
 
 /// Reloads the configuration file of a running server.
@@ -132,6 +134,31 @@ fn changes(
         old_cfg.ping_max != new_cfg.ping_max,
         format!("ping_max = {}", new_cfg.ping_max),
     );
+    // The monitoring listener stays as started: the reference refuses to change it.
+    let (om, nm) = (&old.monitoring, &new.monitoring);
+    let host = |m: &engine::conf::MonitoringOptions, cfg: &ServerConfig| {
+        m.http_host
+            .clone()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| cfg.host.clone())
+    };
+    refuse("HTTPHost", host(om, old_cfg), host(nm, new_cfg))?;
+    let port = |p: Option<i32>| p.unwrap_or(0).to_string();
+    refuse(
+        "HTTPPort",
+        port(old.flags.http_port),
+        port(new.flags.http_port),
+    )?;
+    refuse(
+        "HTTPBasePath",
+        om.http_base_path.clone().unwrap_or_default(),
+        nm.http_base_path.clone().unwrap_or_default(),
+    )?;
+    refuse(
+        "HTTPSPort",
+        port(old.flags.https_port),
+        port(new.flags.https_port),
+    )?;
     note(
         oa.timeout != na.timeout,
         format!("authorization timeout = {}", seconds(na.timeout)),
@@ -224,6 +251,9 @@ impl Reloader {
             flags: effective.clone(),
             log: LogSettings::new(effective, loaded.map(|l| &l.file)),
             timing: Timing::from_file(loaded.map(|l| &l.file))?,
+            monitoring: loaded
+                .map(|l| l.file.monitoring.clone())
+                .unwrap_or_default(),
         };
         Ok(Reloader {
             path: loaded.map(|l| l.path.clone()),
@@ -265,6 +295,7 @@ impl Reloader {
         let new = State {
             log: LogSettings::new(&flags, Some(&loaded.file)),
             timing: Timing::from_file(Some(&loaded.file))?,
+            monitoring: loaded.file.monitoring.clone(),
             flags,
         };
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -308,6 +339,7 @@ mod tests {
             log: LogSettings::new(&flags, None),
             flags,
             timing: Timing::default(),
+            monitoring: engine::conf::MonitoringOptions::default(),
         }
     }
 

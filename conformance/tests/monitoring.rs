@@ -1016,3 +1016,55 @@ fn stale_connections_are_counted_like_the_reference() {
         let _ = std::fs::remove_file(conf);
     }
 }
+
+/// A reload that would move the monitoring listener is refused with the reference's error,
+/// and the listener keeps serving where it was.
+#[cfg(unix)]
+#[test]
+fn reload_refuses_to_move_the_monitor_like_the_reference() {
+    let changes = [
+        ("http_port: {new}\n", "HTTPPort"),
+        ("http_port: {old}\nhttp_base_path: \"/x\"\n", "HTTPBasePath"),
+        ("http: \"127.0.0.2:{old}\"\n", "HTTPHost"),
+    ];
+    for (change, field) in changes {
+        let (old, new) = (free_port(), free_port());
+        let mut errors = Vec::new();
+        for bin in [reference_binary(), our_binary()] {
+            let conf = std::env::temp_dir().join(format!(
+                "monitoring-reload-{old}-{}.conf",
+                std::process::id()
+            ));
+            std::fs::write(&conf, format!("http_port: {old}\n")).expect("write config");
+            let server = ServerProcess::start(&bin, &["-c", &conf.display().to_string()]);
+            let text = change
+                .replace("{old}", &old.to_string())
+                .replace("{new}", &new.to_string());
+            std::fs::write(&conf, text).expect("rewrite config");
+            let status = std::process::Command::new("kill")
+                .args(["-HUP", &server.pid().to_string()])
+                .status()
+                .expect("kill -HUP");
+            assert!(status.success());
+            let wanted = format!(
+                "[ERR] Failed to reload server configuration: config reload not supported for {field}:"
+            );
+            assert!(
+                server.wait_for_log(&wanted, Duration::from_secs(5)),
+                "{}: {:?}",
+                bin.display(),
+                server.log_lines()
+            );
+            let line = server
+                .log_lines()
+                .into_iter()
+                .find_map(|l| l.split_once("[ERR] ").map(|(_, e)| e.to_string()))
+                .unwrap_or_default();
+            errors.push(line);
+            assert_eq!(get(old, "/varz").status, 200, "{}", bin.display());
+            drop(server);
+            let _ = std::fs::remove_file(conf);
+        }
+        assert_eq!(errors[0], errors[1], "reference, then ours");
+    }
+}
