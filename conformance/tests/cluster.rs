@@ -241,6 +241,11 @@ fn reference_gossip_is_stable() {
 }
 
 #[test]
+fn ours_gossips_like_the_reference() {
+    support::gossip_matches_reference([O, R], "gossip1");
+}
+
+#[test]
 fn ours_is_gossiped_like_the_reference() {
     support::gossip_matches_reference([R, O], "gossip2");
 }
@@ -248,4 +253,25 @@ fn ours_is_gossiped_like_the_reference() {
 #[test]
 fn reference_advertised_hosts_are_stable() {
     support::advertised_hosts_match_reference([R, R]);
+}
+
+#[test]
+fn reference_queue_spread() {
+    support::queue_spread([R, R], "reflq");
+}
+
+#[test]
+fn reference_large_payloads() {
+    support::large_payloads([R, R], "refbig");
+}
+
+#[test]
+fn ours_large_payloads() {
+    support::large_payloads([O, O], "oursbig");
+}
+
+#[test]
+fn mixed_large_payloads() {
+    support::large_payloads([R, O], "mixbig1");
+    support::large_payloads([O, R], "mixbig2");
 }
