@@ -26,8 +26,10 @@ pub fn config(
     }
     let mut c = ClusterConfig::default();
     if let Some(file) = file {
-        if file.tls {
-            return Err("the cluster tls {} block is not supported by this server yet; refusing to start rather than ignore it".into());
+        if let Some(t) = &file.tls {
+            c.tls = Some(engine::config::RouteTlsSettings {
+                timeout: t.timeout.unwrap_or(std::time::Duration::from_secs(2)),
+            });
         }
         c.name = file.name.clone();
         if let Some(h) = &file.host {
@@ -137,6 +139,29 @@ fn listen_url(s: &str) -> Result<RouteUrl, String> {
 
 fn route_url(s: &str) -> Result<RouteUrl, String> {
     RouteUrl::parse(s).map_err(|e| format!("error parsing route url [{s:?}]: {e}"))
+}
+
+/// The rustls configurations of route TLS (the `tls {}` block of `cluster {}`): certificates
+/// are presented and verified both ways, as the reference does on routes.
+pub fn route_tls(
+    file: Option<&ClusterFileOptions>,
+) -> Result<Option<crate::runtime::RouteTls>, String> {
+    let Some(t) = file.and_then(|f| f.tls.as_ref()) else {
+        return Ok(None);
+    };
+    let (Some(cert), Some(key)) = (t.cert_file.as_deref(), t.key_file.as_deref()) else {
+        return Err("missing 'cert_file' in cluster tls configuration".to_string());
+    };
+    let files = crate::tls::TlsFiles {
+        cert_file: std::path::Path::new(cert),
+        key_file: std::path::Path::new(key),
+        ca_file: t.ca_file.as_deref().map(std::path::Path::new),
+        verify: true,
+        tls13_only: t.tls13_only,
+    };
+    let server = crate::tls::server_config(files).map_err(|e| e.to_string())?;
+    let client = crate::tls::client_config(files).map_err(|e| e.to_string())?;
+    Ok(Some(crate::runtime::RouteTls { server, client }))
 }
 
 /// Binds the cluster listener.

@@ -251,7 +251,8 @@ fn run(
         Some(c) => {
             let l = cluster::bind(c)?;
             c.port = l.local_addr().map_err(|e| e.to_string())?.port();
-            Some(l)
+            let tls = cluster::route_tls(loaded.as_ref().and_then(|l| l.file.cluster.as_ref()))?;
+            Some((l, tls))
         }
         None => None,
     };
@@ -309,7 +310,7 @@ fn run(
         )?),
         None => None,
     };
-    if let Some(l) = &cluster_listener {
+    if let Some((l, _)) = &cluster_listener {
         let (name, dynamic) = server.routes().cluster_name();
         log::info!("Cluster name is {name}");
         if dynamic {

@@ -24,6 +24,9 @@ use runtime_std as driver;
 #[cfg(not(any(feature = "runtime-smol", feature = "runtime-std")))]
 compile_error!("enable a runtime feature: `runtime-smol` (default) or `runtime-std`");
 
+/// Route TLS of the driver this binary was built with (server and client configurations).
+pub use driver::RouteTls;
+
 /// Controls a running server from another thread.
 #[derive(Debug, Clone)]
 pub struct Handle(driver::ServeHandle);
@@ -91,7 +94,7 @@ struct Shared {
 pub fn serve(
     server: Arc<Server>,
     listener: TcpListener,
-    cluster: Option<TcpListener>,
+    cluster: Option<(TcpListener, Option<RouteTls>)>,
     threads: usize,
     tls: Option<Arc<rustls::ServerConfig>>,
     control: Control,

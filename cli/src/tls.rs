@@ -179,6 +179,25 @@ pub fn server_config(files: TlsFiles<'_>) -> Result<Arc<ServerConfig>, TlsError>
     Ok(Arc::new(config))
 }
 
+/// Builds the rustls client configuration routes dial with: the peer's certificate verified
+/// against `ca_file` (the system's store without one), and ours presented (the reference
+/// verifies route certificates both ways).
+pub fn client_config(files: TlsFiles<'_>) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let (certs, key) = key_pair(files.cert_file, files.key_file)?;
+    let provider: Arc<CryptoProvider> = Arc::new(ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(if files.tls13_only {
+            TLS13_ONLY
+        } else {
+            TLS12_AND_13
+        })
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_root_certificates(roots(files.ca_file)?)
+        .with_client_auth_cert(certs, key)
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    Ok(Arc::new(config))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -282,3 +282,73 @@ fn wrong_route_credentials_are_refused() {
     assert_eq!(num_routes(b.monitor), 0);
     drop(b);
 }
+
+/// A CA and one certificate for 127.0.0.1 usable both ways (routes verify both sides).
+fn route_certs(dir: &Path) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+    std::fs::create_dir_all(dir).unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "Route CA");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let mut leaf =
+        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    leaf.distinguished_name.push(DnType::CommonName, "route");
+    leaf.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let key = KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &ca_cert, &ca_key).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+    std::fs::write(dir.join("route.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("route.key"), key.serialize_pem()).unwrap();
+}
+
+#[test]
+fn routes_over_tls_with_the_reference() {
+    let dir = std::env::temp_dir().join(format!("cluster-core-tls-{}", std::process::id()));
+    route_certs(&dir);
+    let conf = |name: &str, cluster_port: u16, seed: Option<u16>| {
+        let routes = seed.map_or(String::new(), |p| format!("\"nats://127.0.0.1:{p}\""));
+        let text = format!(
+            "cluster {{\n  name: tlscore\n  listen: \"127.0.0.1:{cluster_port}\"\n  routes: [{routes}]\n  tls {{\n    cert_file: \"{d}/route.pem\"\n    key_file: \"{d}/route.key\"\n    ca_file: \"{d}/ca.pem\"\n    timeout: 2\n  }}\n}}\n",
+            d = dir.display()
+        );
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let (pa, pb, pc) = (free_port(), free_port(), free_port());
+    let (ca, cb, cc) = (
+        conf("a.conf", pa, None),
+        conf("b.conf", pb, Some(pa)),
+        conf("c.conf", pc, Some(pa)),
+    );
+    let node = |bin: &Path, conf: &str| {
+        let monitor = free_port();
+        let m = monitor.to_string();
+        Node {
+            server: ServerProcess::start(bin, &["-c", conf, "-m", &m]),
+            monitor,
+        }
+    };
+    let a = node(&reference_binary(), &ca);
+    let b = node(&our_binary(), &cb);
+    let c = node(&our_binary(), &cc);
+    for n in [&a, &b, &c] {
+        wait_routes(n.monitor, 8);
+    }
+    let routez = http_get(b.monitor, "/routez");
+    check_cluster(&[a, b, c]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(routez.contains("\"remote_name\""), "{routez}");
+}

@@ -84,6 +84,16 @@ pub struct ClusterConfig {
     pub pinned_accounts: Vec<String>,
     /// Route permissions: what peers may send us (`import`) and what we send (`export`).
     pub permissions: Option<RoutePermissions>,
+    /// TLS on routes (both directions, certificates verified both ways, as the reference);
+    /// the runtime does the handshakes, the engine reports it in INFO.
+    pub tls: Option<RouteTlsSettings>,
+}
+
+/// What the engine knows about route TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTlsSettings {
+    /// Longest a route TLS handshake may take (`timeout`, default 2 s).
+    pub timeout: Duration,
 }
 
 /// User and password a route must present.
@@ -119,6 +129,7 @@ impl Default for ClusterConfig {
             pool_size: 3,
             pinned_accounts: Vec::new(),
             permissions: None,
+            tls: None,
         }
     }
 }

@@ -10,4 +10,4 @@ mod listener;
 mod route;
 pub mod tls;
 
-pub use listener::{serve, serve_cluster, serve_tls, ServeHandle};
+pub use listener::{serve, serve_cluster, serve_tls, RouteTls, ServeHandle};

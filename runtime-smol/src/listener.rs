@@ -61,12 +61,23 @@ pub fn serve_tls(
     serve_cluster(server, listener, None, threads, tls, ready)
 }
 
+/// TLS on routes: the configuration accepted routes handshake with (client certificates
+/// required) and the one dialled routes present and verify with.
+#[derive(Debug, Clone)]
+pub struct RouteTls {
+    /// Accepted routes.
+    pub server: Arc<rustls::ServerConfig>,
+    /// Dialled routes.
+    pub client: Arc<rustls::ClientConfig>,
+}
+
 /// Like [`serve_tls`], also accepting routes on `cluster` and dialling the routes the
-/// engine asks for (call [`Server::start_routes`] with the bound cluster address first).
+/// engine asks for, over TLS when given (call [`Server::start_routes`] with the bound
+/// cluster address first).
 pub fn serve_cluster(
     server: Arc<Server>,
     listener: TcpListener,
-    cluster: Option<TcpListener>,
+    cluster: Option<(TcpListener, Option<RouteTls>)>,
     threads: usize,
     tls: Option<Arc<rustls::ServerConfig>>,
     ready: impl FnOnce(ServeHandle),
@@ -112,22 +123,39 @@ pub fn serve_cluster(
         tls,
         stopped,
     ));
-    if let Some(cluster) = cluster {
+    if let Some((cluster, route_tls)) = cluster {
         let cluster = Async::new(cluster)?;
+        let timeout = server
+            .config()
+            .cluster
+            .as_ref()
+            .and_then(|c| c.tls.as_ref())
+            .map_or(std::time::Duration::from_secs(2), |t| t.timeout);
+        let route_tls = route_tls.map(|t| crate::route::Tls {
+            server: t.server,
+            client: t.client,
+            timeout,
+        });
         let stop = stop_rx.clone();
         ex.spawn(crate::route::accept_loop(
             ex.clone(),
             server.clone(),
             cluster,
+            route_tls.clone(),
             async move {
                 let _ = stop.recv().await;
             },
         ))
         .detach();
         let stop = stop_rx.clone();
-        ex.spawn(crate::route::dial_loop(ex.clone(), server.clone(), async move {
-            let _ = stop.recv().await;
-        }))
+        ex.spawn(crate::route::dial_loop(
+            ex.clone(),
+            server.clone(),
+            route_tls,
+            async move {
+                let _ = stop.recv().await;
+            },
+        ))
         .detach();
     }
     let result = smol::block_on(ex.run(accepting));

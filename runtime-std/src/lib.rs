@@ -22,4 +22,4 @@ pub mod tls;
 mod tracker;
 mod writer;
 
-pub use listener::{serve, serve_cluster, serve_tls, ServeHandle};
+pub use listener::{serve, serve_cluster, serve_tls, RouteTls, ServeHandle};

@@ -132,12 +132,22 @@ pub fn serve_tls(
     serve_cluster(server, listener, None, threads, tls, ready)
 }
 
+/// TLS on routes (accepted and dialled): not supported by this driver yet; [`serve_cluster`]
+/// refuses to start with it rather than run routes in plain text.
+#[derive(Debug, Clone)]
+pub struct RouteTls {
+    /// Accepted routes.
+    pub server: Arc<rustls::ServerConfig>,
+    /// Dialled routes.
+    pub client: Arc<rustls::ClientConfig>,
+}
+
 /// Like [`serve_tls`], also accepting routes on `cluster` and dialling the routes the
 /// engine asks for (call [`Server::start_routes`] with the bound cluster address first).
 pub fn serve_cluster(
     server: Arc<Server>,
     listener: TcpListener,
-    cluster: Option<TcpListener>,
+    cluster: Option<(TcpListener, Option<RouteTls>)>,
     threads: usize,
     tls: Option<Arc<rustls::ServerConfig>>,
     ready: impl FnOnce(ServeHandle),
@@ -161,7 +171,12 @@ pub fn serve_cluster(
     };
     let tracker = Arc::new(Tracker::default());
     let mut cluster_threads = Vec::new();
-    if let Some(cluster) = cluster {
+    if let Some((_, Some(_))) = &cluster {
+        return Err(io::Error::other(
+            "route TLS is not supported by the std runtime build yet",
+        ));
+    }
+    if let Some((cluster, _)) = cluster {
         for dialer in [false, true] {
             let (server, tracker, handle) = (server.clone(), tracker.clone(), handle.clone());
             let cluster = if dialer {

@@ -38,8 +38,8 @@ pub struct ClusterFileOptions {
     pub import: Option<SubjectRules>,
     /// See `import`.
     pub export: Option<SubjectRules>,
-    /// Whether a `tls {}` block is present (not supported on routes yet).
-    pub tls: bool,
+    /// The routes' `tls {}` block.
+    pub tls: Option<super::tls_block::TlsFileOptions>,
 }
 
 fn err(errors: &mut Vec<Issue>, tok: &Token, message: impl Into<String>) {
@@ -156,7 +156,10 @@ pub fn cluster_block(tok: &Token, errors: &mut Vec<Issue>) -> Option<ClusterFile
         err(
             errors,
             tok,
-            format!("Expected map to define cluster, got {}", tok.value.go_type()),
+            format!(
+                "Expected map to define cluster, got {}",
+                tok.value.go_type()
+            ),
         );
         return None;
     };
@@ -205,7 +208,10 @@ pub fn cluster_block(tok: &Token, errors: &mut Vec<Issue>) -> Option<ClusterFile
                 other => err(
                     errors,
                     v,
-                    format!("Expected authorization to be a map, got {}", other.go_type()),
+                    format!(
+                        "Expected authorization to be a map, got {}",
+                        other.go_type()
+                    ),
                 ),
             },
             "connect_retries" => out.connect_retries = int(errors, v),
@@ -231,7 +237,7 @@ pub fn cluster_block(tok: &Token, errors: &mut Vec<Issue>) -> Option<ClusterFile
                     format!("Expected permissions to be a map, got {}", other.go_type()),
                 ),
             },
-            "tls" => out.tls = true,
+            "tls" => out.tls = super::tls_block::tls_block(v, errors),
             "compression" | "ping_interval" | "ping_max" | "write_deadline" | "write_timeout"
             | "connect_backoff" | "compress" => {}
             _ if v.used_variable => {}

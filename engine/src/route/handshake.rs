@@ -44,6 +44,8 @@ pub(crate) fn our_info(
         headers: config.headers,
         max_payload: i64::from(config.max_payload),
         auth_required: cluster.auth.is_some(),
+        tls_required: cluster.tls.is_some(),
+        tls_verify: cluster.tls.is_some(),
         nonce: nonce.unwrap_or_default(),
         cluster: name,
         cluster_dynamic: dynamic,
@@ -79,6 +81,11 @@ pub(crate) fn our_connect(server: &Server, user: Option<&str>, pass: Option<&str
     let (name, dynamic) = server.routes().cluster_name();
     let mut c = RouteConnect::reference(server.id(), &name, server.config().headers);
     c.cluster_dynamic = dynamic;
+    c.tls_required = server
+        .config()
+        .cluster
+        .as_ref()
+        .is_some_and(|c| c.tls.is_some());
     c.user = user.unwrap_or_default().to_string();
     c.pass = pass.unwrap_or_default().to_string();
     c
