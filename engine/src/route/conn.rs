@@ -706,7 +706,9 @@ impl RouteConn {
         } else {
             host
         };
-        info.ip = format!("nats-route://{}:{}/", host, info.port);
+        if info.ip.is_empty() {
+            info.ip = format!("nats-route://{}:{}/", host, info.port);
+        }
         info.nonce.clear();
         info.route_pool_idx = 0;
         info.route_account.clear();

@@ -60,6 +60,15 @@ pub(crate) fn our_info(
         route_pool_size: i64::try_from(cluster.pool_size).unwrap_or(0),
         ..RouteInfo::default()
     };
+    if cluster.advertise.is_some() {
+        // An advertised address is the one to dial, also when gossiped.
+        let host = if info.host.contains(':') {
+            format!("[{}]", info.host)
+        } else {
+            info.host.clone()
+        };
+        info.ip = format!("nats-route://{host}:{}/", info.port);
+    }
     if let Some(p) = &cluster.permissions {
         let wire = |r: &crate::auth::SubjectRules| proto::route::SubjectPermission {
             allow: r.allow.clone(),
