@@ -275,3 +275,19 @@ fn mixed_large_payloads() {
     support::large_payloads([R, O], "mixbig1");
     support::large_payloads([O, R], "mixbig2");
 }
+
+#[test]
+fn reference_cluster_advertise() {
+    support::cluster_advertise([R, R], "refadv");
+}
+
+#[test]
+fn ours_cluster_advertise() {
+    support::cluster_advertise([O, O], "oursadv");
+}
+
+#[test]
+fn mixed_cluster_advertise() {
+    support::cluster_advertise([O, R], "mixadv1");
+    support::cluster_advertise([R, O], "mixadv2");
+}

@@ -7,7 +7,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -31,6 +31,9 @@ struct Shared {
     live: Mutex<Vec<TcpStream>>,
     /// Bytes copied so far, per connection and direction, oldest first.
     captured: Mutex<Vec<Captured>>,
+    /// The loopback port connections are forwarded to; 0 while unknown
+    /// (connections wait in the listen backlog until it is set).
+    target: AtomicU16,
 }
 
 /// What went through one proxied connection.
@@ -66,22 +69,33 @@ impl TcpProxy {
     /// Listens on a free loopback port and forwards each connection to
     /// `127.0.0.1:<target_port>`.
     pub fn start(target_port: u16) -> TcpProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy port");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking proxy listener");
-        let port = listener.local_addr().expect("proxy address").port();
+        Self::start_on(0, target_port).expect("bind a proxy port")
+    }
+
+    /// Listens on `127.0.0.1:<listen_port>` (0: any free port) and forwards
+    /// each connection to `127.0.0.1:<target_port>`. With a target of 0,
+    /// connections wait (in the listen backlog) until [`TcpProxy::set_target`].
+    pub fn start_on(listen_port: u16, target_port: u16) -> std::io::Result<TcpProxy> {
+        let listener = TcpListener::bind(("127.0.0.1", listen_port))?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared::default());
-        let target = SocketAddr::from(([127, 0, 0, 1], target_port));
+        shared.target.store(target_port, Ordering::SeqCst);
         let acceptor = {
             let shared = Arc::clone(&shared);
-            thread::spawn(move || accept_loop(listener, target, shared))
+            thread::spawn(move || accept_loop(listener, shared))
         };
-        TcpProxy {
+        Ok(TcpProxy {
             port,
             shared,
             acceptor: Some(acceptor),
-        }
+        })
+    }
+
+    /// Sets the port connections are forwarded to (e.g. once the server
+    /// behind the proxy has started).
+    pub fn set_target(&self, target_port: u16) {
+        self.shared.target.store(target_port, Ordering::SeqCst);
     }
 
     /// The port clients (or routes) should dial.
@@ -127,9 +141,15 @@ impl Drop for TcpProxy {
     }
 }
 
-fn accept_loop(listener: TcpListener, target: SocketAddr, shared: Arc<Shared>) {
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     // Ends when the proxy is dropped; each turn waits at most one TICK.
     while !shared.stopping.load(Ordering::SeqCst) {
+        let target_port = shared.target.load(Ordering::SeqCst);
+        if target_port == 0 {
+            thread::sleep(TICK);
+            continue;
+        }
+        let target = SocketAddr::from(([127, 0, 0, 1], target_port));
         let client = match listener.accept() {
             Ok((stream, _)) => stream,
             Err(e) if e.kind() == ErrorKind::WouldBlock => {

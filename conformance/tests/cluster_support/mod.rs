@@ -1427,3 +1427,43 @@ pub fn large_payloads(kinds: [Kind; 2], cluster_name: &str) {
         }
     });
 }
+
+/// `--cluster_advertise`: node C (kind `kinds[1]`) advertises a proxy in
+/// front of its cluster port and joins by soliciting B (reference), which
+/// gossips C to A (kind `kinds[0]`). A advertises an address where nothing
+/// listens, so the A-C route can only be A dialling C's advertised address,
+/// through the proxy.
+pub fn cluster_advertise(kinds: [Kind; 2], cluster_name: &str) {
+    use conformance::server::free_port;
+    let mut cluster = Cluster::new(cluster_name);
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    let a = cluster.add(
+        cluster
+            .spec(kinds[0], "A")
+            .args(&["--cluster_advertise", &nowhere]),
+    );
+    let seed = cluster.node(a).route_url();
+    let b = cluster.add(cluster.spec(Kind::Reference, "B").route(seed));
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    // Listening before C starts; forwarding once C's cluster port is known.
+    let proxy = TcpProxy::start_on(0, 0).expect("proxy");
+    let advertised = format!("127.0.0.1:{}", proxy.port());
+    let via_b = cluster.node(b).route_url();
+    let c = cluster.add(
+        cluster
+            .spec(kinds[1], "C")
+            .route(via_b)
+            .args(&["--cluster_advertise", &advertised]),
+    );
+    proxy.set_target(cluster.node(c).ports().cluster);
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    assert!(
+        proxy.forwarded() > 0,
+        "A reached C without C's advertised address\n{}",
+        cluster.logs()
+    );
+}
