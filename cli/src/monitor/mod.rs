@@ -10,6 +10,7 @@ mod https;
 mod path;
 mod process;
 mod query;
+mod request_options;
 mod routes;
 pub mod settings;
 pub mod system;

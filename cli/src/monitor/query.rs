@@ -210,6 +210,8 @@ impl Query {
             state,
             user: self.string("user"),
             account: self.string("acc"),
+            // Over HTTP the reference reads no subject filter.
+            filter_subject: None,
         })
     }
 

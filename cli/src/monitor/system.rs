@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime};
 
-use engine::monitor::{self, time::rfc3339, Clock, Context, HttpListen};
-use engine::system::{SystemEvent, SystemHandler, SystemRequestKind};
+use engine::monitor::{self, time::rfc3339, Clock, Context, HttpListen, MonitorError};
+use engine::system::{SystemEvent, SystemHandler, SystemRequest, SystemRequestKind};
 use engine::{ClientSnapshot, Server};
 use serde_json::{json, Value};
 
 use super::process::ProcessSampler;
+use super::request_options::RequestOptions;
 
 /// The runtime's [`SystemHandler`]: builds answers and advisories and publishes them.
 #[derive(Debug)]
@@ -122,29 +123,45 @@ impl SystemResponder {
         })
     }
 
-    /// The answer to one request.
-    fn answer(&self, server: &Server, kind: SystemRequestKind, ctx: &Context) -> Value {
-        let data = match kind {
-            SystemRequestKind::Statsz => return self.statsz(server, ctx),
+    /// The answer to one request, `None` when its filters leave this server out. As the
+    /// reference: a body that does not decode is answered with code 400, a document that
+    /// cannot be built with code 500.
+    fn answer(&self, server: &Server, req: &SystemRequest, ctx: &Context) -> Option<Value> {
+        let opts = match RequestOptions::parse(&req.payload) {
+            Ok(o) => o,
+            Err(e) => return Some(self.error(server, ctx, 400, &e.to_string())),
+        };
+        let routes = server.routes();
+        let cluster = if routes.is_enabled() {
+            routes.cluster_name().0
+        } else {
+            String::new()
+        };
+        if !opts.selects(server.name(), &server.config().host, &cluster) {
+            return None;
+        }
+        let data: Result<Value, MonitorError> = match req.kind {
+            SystemRequestKind::Statsz => return Some(self.statsz(server, ctx)),
             SystemRequestKind::Idz => {
-                return json!({
+                return Some(json!({
                     "name": server.name(),
                     "host": server.config().host,
                     "id": server.id(),
-                })
+                }))
             }
-            SystemRequestKind::Varz => to_value(&monitor::varz(server, ctx)),
-            SystemRequestKind::Connz => {
-                result_value(monitor::connz(server, &Default::default(), ctx))
-            }
+            SystemRequestKind::Varz => Ok(to_value(&monitor::varz(server, ctx))),
+            SystemRequestKind::Connz => opts
+                .connz()
+                .and_then(|o| monitor::connz(server, &o, ctx))
+                .map(|d| to_value(&d)),
             SystemRequestKind::Subsz => {
-                result_value(monitor::subsz(server, &Default::default(), ctx))
+                monitor::subsz(server, &opts.subsz(), ctx).map(|d| to_value(&d))
             }
-            SystemRequestKind::Routez => to_value(&monitor::routez(server, ctx)),
-            SystemRequestKind::Gatewayz => to_value(&monitor::gatewayz(server, ctx)),
-            SystemRequestKind::Leafz => to_value(&monitor::leafz(server, ctx)),
+            SystemRequestKind::Routez => Ok(to_value(&monitor::routez(server, ctx))),
+            SystemRequestKind::Gatewayz => Ok(to_value(&monitor::gatewayz(server, ctx))),
+            SystemRequestKind::Leafz => Ok(to_value(&monitor::leafz(server, ctx))),
             SystemRequestKind::Accountz => {
-                result_value(monitor::accountz(server, &Default::default(), ctx))
+                monitor::accountz(server, &opts.accountz(), ctx).map(|d| to_value(&d))
             }
             SystemRequestKind::Healthz => {
                 // Over the system account the status code is always part of the answer.
@@ -152,10 +169,21 @@ impl SystemResponder {
                 if let Value::Object(m) = &mut v {
                     m.entry("status_code").or_insert(json!(200));
                 }
-                v
+                Ok(v)
             }
         };
-        json!({"server": self.server_block(server, ctx), "data": data})
+        Some(match data {
+            Ok(data) => json!({"server": self.server_block(server, ctx), "data": data}),
+            Err(e) => self.error(server, ctx, 500, &e.to_string()),
+        })
+    }
+
+    /// An error answer: the server block and `{"code", "description"}`.
+    fn error(&self, server: &Server, ctx: &Context, code: u16, description: &str) -> Value {
+        json!({
+            "server": self.server_block(server, ctx),
+            "error": {"code": code, "description": description},
+        })
     }
 
     /// The `client` block of an advisory.
@@ -250,22 +278,16 @@ fn to_value<T: serde::Serialize>(doc: &T) -> Value {
     serde_json::to_value(doc).unwrap_or(Value::Null)
 }
 
-fn result_value<T: serde::Serialize, E: std::fmt::Display>(r: Result<T, E>) -> Value {
-    match r {
-        Ok(doc) => to_value(&doc),
-        Err(e) => json!({"error": {"code": 400, "description": e.to_string()}}),
-    }
-}
-
 impl SystemHandler for SystemResponder {
     fn handle(&self, server: &Server, event: SystemEvent) {
         let ctx = self.context(Instant::now());
         let system = server.system_account();
         match &event {
             SystemEvent::Request(req) => {
-                let body = self.answer(server, req.kind, &ctx);
-                let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                server.publish_internal(&system, &req.reply, &bytes);
+                if let Some(body) = self.answer(server, req, &ctx) {
+                    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+                    server.publish_internal(&system, &req.reply, &bytes);
+                }
             }
             _ => {
                 if let Some((subject, doc)) = self.advisory(server, &event, &ctx) {

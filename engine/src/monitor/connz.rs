@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::subs::{all_subscriptions, SubView};
+use super::subs::{all_subscriptions, subjects_collide, SubView};
 use super::time::{rfc3339, rtt, uptime};
 use super::{Context, MonitorError, DEFAULT_LIST_SIZE, GLOBAL_ACCOUNT};
 use crate::client_info::{ClientSnapshot, ClosedClient};
@@ -105,6 +105,10 @@ pub struct ConnzOptions {
     pub user: Option<String>,
     /// Only connections of this account.
     pub account: Option<String>,
+    /// With `account`: only open connections with a subscription some message on this
+    /// subject filter would reach (the system account's `filter_subject`; HTTP ignores it,
+    /// as the reference does).
+    pub filter_subject: Option<String>,
 }
 
 /// A subscription in `subscriptions_list_detail` and `/subsz`.
@@ -369,6 +373,13 @@ pub fn connz(server: &Server, opts: &ConnzOptions, ctx: &Context) -> Result<Conn
     }
     let now_text = rfc3339(ctx.clock.wall);
     let account = opts.account.as_deref().filter(|a| !a.is_empty());
+    let filter = opts
+        .filter_subject
+        .as_deref()
+        .filter(|f| !f.is_empty() && *f != ">");
+    if filter.is_some() && account.is_none() {
+        return Err(MonitorError::FilterNeedsAccount);
+    }
     if account.is_some_and(|a| server.account(a).is_none()) {
         return Ok(Connz {
             server_id: String::new(),
@@ -408,9 +419,11 @@ pub fn connz(server: &Server, opts: &ConnzOptions, ctx: &Context) -> Result<Conn
         (opts.cid == 0 || s.cid == opts.cid) && user.is_none_or(|u| user_of(s) == Some(u))
     };
     let now = ctx.clock.now;
+    let reaches = filter.map(|f| subscribers_of(server, f));
     let mut entries: Vec<Entry> = open
         .iter()
         .filter(|s| wanted(s))
+        .filter(|s| reaches.as_ref().is_none_or(|r| r.contains(&s.cid)))
         .map(|s| open_entry(s, ctx, opts.auth))
         .collect();
     entries.extend(
@@ -444,6 +457,15 @@ pub fn connz(server: &Server, opts: &ConnzOptions, ctx: &Context) -> Result<Conn
         limit,
         connections: Some(page),
     })
+}
+
+/// The connections with a subscription that collides with `filter`.
+fn subscribers_of(server: &Server, filter: &str) -> std::collections::HashSet<u64> {
+    all_subscriptions(server)
+        .into_iter()
+        .filter(|s| subjects_collide(filter, &s.subject))
+        .map(|s| s.cid)
+        .collect()
 }
 
 /// Adds the subscription lists: from the index for open connections, from what closed ones

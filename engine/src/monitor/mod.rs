@@ -96,4 +96,7 @@ pub enum MonitorError {
     /// `accountz?acc=` names no account.
     #[error("Account {0} does not exist")]
     NoSuchAccount(String),
+    /// A connection subject filter without an account filter.
+    #[error("filter by subject only valid with account filtering")]
+    FilterNeedsAccount,
 }

@@ -60,3 +60,43 @@ pub(crate) fn all_subscriptions(server: &Server) -> Vec<SubView> {
     }
     out
 }
+
+/// Whether some subject matches both filters (each may hold `*` and `>` wildcards).
+pub(crate) fn subjects_collide(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.split('.').collect(), b.split('.').collect());
+    for i in 0.. {
+        let (Some(ta), Some(tb)) = (a.get(i), b.get(i)) else {
+            return a.len() == b.len();
+        };
+        if *ta == ">" || *tb == ">" {
+            return true;
+        }
+        if *ta != "*" && *tb != "*" && ta != tb {
+            return false;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subjects_collide;
+
+    #[test]
+    fn collisions() {
+        for (a, b, want) in [
+            ("foo.bar", "foo.bar", true),
+            ("foo.*", "foo.bar", true),
+            ("foo.>", "foo.bar.baz", true),
+            ("foo.>", "foo", false),
+            ("*.bar", "foo.*", true),
+            ("foo.bar", "foo.baz", false),
+            ("foo.*", "foo.bar.baz", false),
+            (">", "a.b.c", true),
+            ("a.*.c", "a.b.d", false),
+        ] {
+            assert_eq!(subjects_collide(a, b), want, "{a} {b}");
+            assert_eq!(subjects_collide(b, a), want, "{b} {a}");
+        }
+    }
+}
