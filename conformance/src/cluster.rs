@@ -100,11 +100,17 @@ impl Cluster {
     /// `/routez` lists every other running node over [`ROUTES_PER_PEER`]
     /// connections each.
     pub fn wait_for_mesh(&self, timeout: Duration) -> Result<(), String> {
+        self.wait_for_mesh_of(ROUTES_PER_PEER, timeout)
+    }
+
+    /// Like [`Cluster::wait_for_mesh`] with `per_peer` route connections
+    /// between each pair (e.g. 5 with one more pinned account).
+    pub fn wait_for_mesh_of(&self, per_peer: usize, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         let peers = self.running().count().saturating_sub(1);
         for node in self.running() {
             let left = deadline.saturating_duration_since(Instant::now());
-            node.wait_for_routes(peers, ROUTES_PER_PEER, left)
+            node.wait_for_routes(peers, per_peer, left)
                 .map_err(|e| format!("{e}\ncluster {}", self.describe()))?;
         }
         Ok(())

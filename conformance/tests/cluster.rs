@@ -291,3 +291,19 @@ fn mixed_cluster_advertise() {
     support::cluster_advertise([O, R], "mixadv1");
     support::cluster_advertise([R, O], "mixadv2");
 }
+
+#[test]
+fn reference_pinned_account() {
+    support::pinned_account([R, R], "refpin");
+}
+
+#[test]
+fn ours_pinned_account() {
+    support::pinned_account([O, O], "ourspin");
+}
+
+#[test]
+fn mixed_pinned_account() {
+    support::pinned_account([R, O], "mixpin1");
+    support::pinned_account([O, R], "mixpin2");
+}

@@ -105,6 +105,9 @@ pub struct NodeSpec {
     pub routes: Vec<String>,
     /// Further configuration text (e.g. `accounts {}`), written to the config file.
     pub config: String,
+    /// Further lines inside the `cluster {}` block (with [`ClusterVia::Config`]),
+    /// e.g. `accounts: [ACC]` or `pool_size: 5`.
+    pub cluster_config: String,
     /// Further command-line arguments (e.g. `-DV`).
     pub args: Vec<String>,
 }
@@ -121,6 +124,7 @@ impl NodeSpec {
             auth: None,
             routes: Vec::new(),
             config: String::new(),
+            cluster_config: String::new(),
             args: Vec::new(),
         }
     }
@@ -147,6 +151,14 @@ impl NodeSpec {
     pub fn config(mut self, text: &str) -> NodeSpec {
         self.config.push_str(text);
         self.config.push('\n');
+        self
+    }
+
+    /// Appends a line to the `cluster {}` block (with [`ClusterVia::Config`]).
+    pub fn cluster_line(mut self, line: &str) -> NodeSpec {
+        self.cluster_config.push_str("  ");
+        self.cluster_config.push_str(line);
+        self.cluster_config.push('\n');
         self
     }
 
@@ -252,7 +264,9 @@ impl Node {
             for url in &self.spec.routes {
                 text.push_str(&format!("    \"{url}\"\n"));
             }
-            text.push_str("  ]\n}\n");
+            text.push_str("  ]\n");
+            text.push_str(&self.spec.cluster_config);
+            text.push_str("}\n");
         }
         text.push_str(&self.spec.config);
         text.replace("{client_port}", &self.ports.client.to_string())

@@ -1467,3 +1467,59 @@ pub fn cluster_advertise(kinds: [Kind; 2], cluster_name: &str) {
         cluster.logs()
     );
 }
+
+/// `cluster { accounts: [ACC_A] }` on both nodes pins ACC_A to a route
+/// connection of its own (5 per peer); messages of the pinned account
+/// (whose route lines leave the account out) and of a pooled one cross in
+/// both directions, with replies, queue groups and headers.
+pub fn pinned_account(kinds: [Kind; 2], cluster_name: &str) {
+    let mut cluster = Cluster::new(cluster_name);
+    let auth = Some(RouteAuth::container_default());
+    let spec = |cluster: &Cluster, kind, name| {
+        cluster
+            .spec(kind, name)
+            .via(ClusterVia::Config)
+            .auth(auth.clone())
+            .config(ACCOUNTS)
+            .cluster_line("accounts: [ACC_A]")
+    };
+    let a = cluster.add(spec(&cluster, kinds[0], "A"));
+    let seed = cluster.node(a).route_url();
+    let b = cluster.add(spec(&cluster, kinds[1], "B").route(seed));
+    if let Err(e) = cluster.wait_for_mesh_of(ROUTES_PER_PEER + 1, MESH_TIMEOUT) {
+        panic!("{e}\n{}", cluster.logs());
+    }
+    let _logs = LogsOnPanic(&cluster);
+    let rt = runtime();
+    rt.block_on(async {
+        for user in [ALICE, BOB] {
+            for (from, to) in [(a, b), (b, a)] {
+                let publisher = connect(&cluster.node(from).url(), user).await;
+                let receiver = connect(&cluster.node(to).url(), user).await;
+                let subject = format!("pin.{}.{from}", user.name);
+                let mut plain = subscribe(&receiver, &subject).await;
+                let mut queue = queue_subscribe(&receiver, &subject, "g").await;
+                wait_interest(&publisher, &subject, &mut [&mut plain]).await;
+                wait_interest(&publisher, &subject, &mut [&mut queue]).await;
+                let mut headers = async_nats::HeaderMap::new();
+                headers.insert("h", "1");
+                publisher
+                    .publish_with_reply(subject.clone(), "rep.x", "m-0".into())
+                    .await
+                    .expect("publish");
+                publisher
+                    .publish_with_headers(subject.clone(), headers, "m-1".into())
+                    .await
+                    .expect("publish");
+                flush(&publisher).await;
+                for sub in [&mut plain, &mut queue] {
+                    let got: Vec<String> =
+                        collect(sub, 2).await.into_iter().map(|(_, p)| p).collect();
+                    assert_eq!(got, ["m-0", "m-1"], "{} from {from} to {to}", user.name);
+                }
+                let context = format!("{} from {from} to {to}", user.name);
+                assert_no_extra(&mut [&mut plain, &mut queue], &context).await;
+            }
+        }
+    });
+}
