@@ -377,7 +377,29 @@ impl Client {
         let result = self.cache.get(&self.account.sublist, subject);
         let delivered = self.deliver_result(&result, subject, reply, hdr, payload);
         self.routed = None;
-        delivered
+        // A peer forwards the system requests we announced interest in.
+        self.system_request(subject, reply, payload) || delivered
+    }
+
+    /// Hands a request to the server (`$SYS.REQ.SERVER...` with a reply, in the system
+    /// account) to the system handler; true if it was one.
+    fn system_request(&self, subject: &[u8], reply: Option<&[u8]>, payload: &[u8]) -> bool {
+        let Some(reply) = reply else {
+            return false;
+        };
+        if self.account.name != SYSTEM_ACCOUNT || !subject.starts_with(b"$SYS.REQ.") {
+            return false;
+        }
+        let Some(kind) = parse_request(subject, self.server.id()) else {
+            return false;
+        };
+        self.server
+            .dispatch_system(SystemEvent::Request(SystemRequest {
+                kind,
+                reply: Bytes::copy_from_slice(reply),
+                payload: Bytes::copy_from_slice(payload),
+            }));
+        true
     }
 
     /// Starts a batch of routed deliveries at `now`.
@@ -756,18 +778,8 @@ impl Client {
         self.in_msgs += 1;
         self.in_bytes += (hdr.len() + payload.len()) as u64;
         let delivered = self.deliver(&subject, reply.as_deref(), hdr, &payload);
-        if let Some(reply) = reply.as_ref() {
-            if self.account.name == SYSTEM_ACCOUNT && subject.starts_with(b"$SYS.REQ.") {
-                if let Some(kind) = parse_request(&subject, self.server.id()) {
-                    self.server
-                        .dispatch_system(SystemEvent::Request(SystemRequest {
-                            kind,
-                            reply: reply.clone(),
-                            payload: payload.clone(),
-                        }));
-                    return;
-                }
-            }
+        if self.system_request(&subject, reply.as_deref(), &payload) {
+            return;
         }
         if !delivered && self.opts.no_responders {
             if let Some(reply) = reply.as_deref() {
@@ -850,7 +862,11 @@ impl Client {
                 delivered = true;
             } else if !from_route && remote_weight > 0 {
                 let mut pick = self.next_random() % remote_weight;
-                for sub in group.members.iter().filter(|s| s.remote.is_some() && !s.is_closed()) {
+                for sub in group
+                    .members
+                    .iter()
+                    .filter(|s| s.remote.is_some() && !s.is_closed())
+                {
                     let w = u64::from(sub.weight());
                     if pick < w {
                         route_send(&mut routes, sub, Some(&group.name));
@@ -875,32 +891,14 @@ impl Client {
         hdr: &[u8],
         payload: &[u8],
     ) -> bool {
+        let mut head = self.trace.then(String::new);
+        let queued = queue_route_msg(
+            send,
+            (subject, reply, hdr, payload),
+            &mut self.queue_scratch,
+            head.as_mut(),
+        );
         let sub = &send.sub;
-        let account = (!sub.remote.is_some_and(|r| r.pinned)).then_some(sub.account.name.as_bytes());
-        let scratch = &mut self.queue_scratch;
-        scratch.clear();
-        for q in &send.queues {
-            if !scratch.is_empty() {
-                scratch.extend_from_slice(b" ");
-            }
-            scratch.extend_from_slice(q);
-        }
-        let queues = &scratch[..];
-        let size = hdr.len() + payload.len();
-        let trace = self.trace;
-        let mut head = None;
-        let queued = sub.client.outbound.queue(Some(size), |buf| {
-            let start = buf.len();
-            if hdr.is_empty() {
-                proto::route::encode::rmsg(buf, account, subject, reply, queues, payload);
-            } else {
-                proto::route::encode::hmsg(buf, account, subject, reply, queues, hdr, payload);
-            }
-            if trace {
-                let line = buf[start..].split(|&b| b == b'\r').next().unwrap_or_default();
-                head = Some(String::from_utf8_lossy(line).into_owned());
-            }
-        });
         if let Some(head) = head {
             let prefix = format!("{} - rid:{} - ", sub.client.peer, sub.client.cid);
             let max = self.server.config().max_traced_msg_len;
@@ -1468,15 +1466,56 @@ impl Drop for Client {
 }
 
 /// One route a message goes to, with the queue groups it must serve there.
-struct RouteSend {
+pub(crate) struct RouteSend {
     /// A subscription of the route (its client is the route connection).
-    sub: SubRef,
+    pub(crate) sub: SubRef,
     /// Queue groups the peer serves for this message.
     queues: SmallVec<[Bytes; 2]>,
 }
 
+/// The routes one message goes to.
+pub(crate) type RouteSends = SmallVec<[RouteSend; 4]>;
+
+/// Queues one `RMSG`/`HMSG` for `send` on its route connection (the account left out on a
+/// pinned route; `scratch` holds the queue names between calls). With `head`, the control
+/// line written is copied there (for traces).
+pub(crate) fn queue_route_msg(
+    send: &RouteSend,
+    msg: (&[u8], Option<&[u8]>, &[u8], &[u8]),
+    scratch: &mut BytesMut,
+    head: Option<&mut String>,
+) -> Queued {
+    let (subject, reply, hdr, payload) = msg;
+    let sub = &send.sub;
+    let account = (!sub.remote.is_some_and(|r| r.pinned)).then_some(sub.account.name.as_bytes());
+    scratch.clear();
+    for q in &send.queues {
+        if !scratch.is_empty() {
+            scratch.extend_from_slice(b" ");
+        }
+        scratch.extend_from_slice(q);
+    }
+    let queues = &scratch[..];
+    let size = hdr.len() + payload.len();
+    sub.client.outbound.queue(Some(size), |buf| {
+        let start = buf.len();
+        if hdr.is_empty() {
+            proto::route::encode::rmsg(buf, account, subject, reply, queues, payload);
+        } else {
+            proto::route::encode::hmsg(buf, account, subject, reply, queues, hdr, payload);
+        }
+        if let Some(head) = head {
+            let line = buf[start..]
+                .split(|&b| b == b'\r')
+                .next()
+                .unwrap_or_default();
+            *head = String::from_utf8_lossy(line).into_owned();
+        }
+    })
+}
+
 /// Adds `sub`'s route to the routes a message goes to (once per route connection).
-fn route_send(routes: &mut SmallVec<[RouteSend; 4]>, sub: &SubRef, queue: Option<&Bytes>) {
+pub(crate) fn route_send(routes: &mut RouteSends, sub: &SubRef, queue: Option<&Bytes>) {
     let send = match routes
         .iter_mut()
         .position(|r| Arc::ptr_eq(&r.sub.client, &sub.client))

@@ -375,18 +375,16 @@ impl Server {
         {
             let mut accounts = self.accounts.write();
             for a in &new.accounts {
-                accounts
-                    .entry(a.name.clone())
-                    .or_insert_with(|| {
-                        let account = Account::new(a.name.clone(), self.start);
-                        let import = old
-                            .cluster
-                            .as_ref()
-                            .and_then(|c| c.permissions.as_ref())
-                            .and_then(|p| p.import.clone());
-                        account.attach_routes(&self.routes, import);
-                        account
-                    });
+                accounts.entry(a.name.clone()).or_insert_with(|| {
+                    let account = Account::new(a.name.clone(), self.start);
+                    let import = old
+                        .cluster
+                        .as_ref()
+                        .and_then(|c| c.permissions.as_ref())
+                        .and_then(|p| p.import.clone());
+                    account.attach_routes(&self.routes, import);
+                    account
+                });
             }
         }
         let info = info_for(&new, &self.server_id, &self.server_name);
@@ -583,7 +581,11 @@ impl Server {
     /// A dial could not connect at `now`: it is queued again after the retry delay, or
     /// dropped when it ran out of attempts.
     pub fn route_dial_failed(&self, dial: RouteDial, now: Instant) {
-        let retries = self.config().cluster.as_ref().map_or(0, |c| c.connect_retries);
+        let retries = self
+            .config()
+            .cluster
+            .as_ref()
+            .map_or(0, |c| c.connect_retries);
         match dial.clone().retry(now, retries) {
             Some(next) if !self.is_shutting_down() => self.routes.requeue_dial(next),
             _ => self.routes.dial_done(&dial),
@@ -597,11 +599,21 @@ impl Server {
     }
 
     /// A route connection we dialled for `dial`, connected to `peer` at `now`.
-    pub fn solicit_route(self: &Arc<Self>, dial: RouteDial, peer: SocketAddr, now: Instant) -> RouteConn {
+    pub fn solicit_route(
+        self: &Arc<Self>,
+        dial: RouteDial,
+        peer: SocketAddr,
+        now: Instant,
+    ) -> RouteConn {
         self.new_route(Some(dial), peer, now)
     }
 
-    fn new_route(self: &Arc<Self>, dial: Option<RouteDial>, peer: SocketAddr, now: Instant) -> RouteConn {
+    fn new_route(
+        self: &Arc<Self>,
+        dial: Option<RouteDial>,
+        peer: SocketAddr,
+        now: Instant,
+    ) -> RouteConn {
         let rid = self.next_cid.fetch_add(1, Ordering::Relaxed);
         let config = self.config();
         let shared = Arc::new(ClientShared::new(rid, peer, now, config.max_pending));
@@ -623,7 +635,11 @@ impl Server {
         if cluster.no_advertise || self.routes.is_empty() {
             return Vec::new();
         }
-        let mut urls = self.routes.start_info().map(|s| s.client_urls).unwrap_or_default();
+        let mut urls = self
+            .routes
+            .start_info()
+            .map(|s| s.client_urls)
+            .unwrap_or_default();
         for u in self.routes.peer_client_urls() {
             if !urls.contains(&u) {
                 urls.push(u);
@@ -635,7 +651,12 @@ impl Server {
     /// A peer joined or left, or changed its client URLs: clients that understand
     /// asynchronous INFO get the new `connect_urls`.
     pub(crate) fn cluster_changed(&self) {
-        if self.config().cluster.as_ref().is_some_and(|c| c.no_advertise) {
+        if self
+            .config()
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.no_advertise)
+        {
             return;
         }
         let mut template = (*self.info()).clone();
@@ -647,7 +668,8 @@ impl Server {
             let mut info = template.clone();
             info.client_id = Some(c.cid);
             info.client_ip = Some(c.peer.ip().to_string());
-            if c.outbound.queue(None, |buf| proto::encode::info(buf, &info))
+            if c.outbound
+                .queue(None, |buf| proto::encode::info(buf, &info))
                 == crate::outbound::Queued::NeedsFlush
             {
                 c.outbound.flush();
@@ -679,8 +701,20 @@ impl Server {
     }
 
     /// Installs the receiver of the system account's events (requests, advisories).
+    ///
+    /// The first one installed also makes the request subjects it answers
+    /// ([`crate::system::request_subjects`]) interest of the system account, announced to
+    /// routes (`RS+` on the `$SYS` route), so peers forward requests such as
+    /// `$SYS.REQ.SERVER.PING` to this server.
     pub fn set_system_handler(&self, handler: Arc<dyn SystemHandler>) {
-        *self.system_handler.write() = Some(handler);
+        let first = self.system_handler.write().replace(handler).is_none();
+        if first {
+            if let Some(system) = self.account(SYSTEM_ACCOUNT) {
+                for subject in crate::system::request_subjects(self.id()) {
+                    system.add_internal_interest(subject.as_bytes());
+                }
+            }
+        }
     }
 
     /// Whether a system handler is installed.
@@ -707,6 +741,7 @@ impl Server {
     pub fn publish_internal(&self, account: &Account, subject: &[u8], payload: &[u8]) -> usize {
         let result = account.sublist.matches(subject);
         let mut delivered = 0;
+        let mut routes = crate::client::RouteSends::new();
         let mut deliver = |sub: &SubRef| {
             if sub.import.is_some() || sub.remote.is_some() {
                 return false;
@@ -729,13 +764,21 @@ impl Server {
             }
         };
         for sub in &result.plain {
-            if deliver(sub) {
+            if sub.remote.is_some() && !sub.is_closed() {
+                crate::client::route_send(&mut routes, sub, None);
+            } else if deliver(sub) {
                 delivered += 1;
             }
         }
         for group in &result.queues {
             if group.members.iter().any(&mut deliver) {
                 delivered += 1;
+            } else if let Some(remote) = group
+                .members
+                .iter()
+                .find(|s| s.remote.is_some() && !s.is_closed())
+            {
+                crate::client::route_send(&mut routes, remote, Some(&group.name));
             }
         }
         if delivered > 0 {
@@ -745,6 +788,17 @@ impl Server {
             self.stats
                 .out_bytes
                 .fetch_add((delivered * payload.len()) as u64, Ordering::Relaxed);
+        }
+        // Peers with matching interest get one RMSG each (answers to their clients'
+        // requests, advisories their clients listen to).
+        for send in &routes {
+            let msg = (subject, None, &[][..], payload);
+            if crate::client::queue_route_msg(send, msg, &mut bytes::BytesMut::new(), None)
+                == crate::outbound::Queued::NeedsFlush
+            {
+                send.sub.client.outbound.flush();
+            }
+            delivered += 1;
         }
         delivered
     }

@@ -40,6 +40,37 @@ pub enum SystemRequestKind {
 }
 
 impl SystemRequestKind {
+    /// Every kind this server answers.
+    pub const ALL: [SystemRequestKind; 10] = [
+        SystemRequestKind::Statsz,
+        SystemRequestKind::Varz,
+        SystemRequestKind::Connz,
+        SystemRequestKind::Subsz,
+        SystemRequestKind::Routez,
+        SystemRequestKind::Gatewayz,
+        SystemRequestKind::Leafz,
+        SystemRequestKind::Accountz,
+        SystemRequestKind::Healthz,
+        SystemRequestKind::Idz,
+    ];
+
+    /// The last token of its request subjects (`VARZ`, ...).
+    pub fn suffix(self) -> &'static str {
+        use SystemRequestKind::*;
+        match self {
+            Statsz => "STATSZ",
+            Varz => "VARZ",
+            Connz => "CONNZ",
+            Subsz => "SUBSZ",
+            Routez => "ROUTEZ",
+            Gatewayz => "GATEWAYZ",
+            Leafz => "LEAFZ",
+            Accountz => "ACCOUNTZ",
+            Healthz => "HEALTHZ",
+            Idz => "IDZ",
+        }
+    }
+
     fn from_suffix(s: &str) -> Option<SystemRequestKind> {
         use SystemRequestKind::*;
         Some(match s {
@@ -73,6 +104,20 @@ pub fn parse_request(subject: &[u8], server_id: &str) -> Option<SystemRequestKin
     } else {
         None
     }
+}
+
+/// The request subjects this server (id `server_id`) answers: `$SYS.REQ.SERVER.PING`, then
+/// `$SYS.REQ.SERVER.PING.<KIND>` and `$SYS.REQ.SERVER.<server_id>.<KIND>` for every kind.
+/// They are the system account's interest the server announces to its routes, as the
+/// reference announces its internal subscriptions, so that peers forward these requests.
+pub fn request_subjects(server_id: &str) -> Vec<String> {
+    let mut out = vec![format!("{REQUEST_PREFIX}PING")];
+    for target in ["PING", server_id] {
+        for kind in SystemRequestKind::ALL {
+            out.push(format!("{REQUEST_PREFIX}{target}.{}", kind.suffix()));
+        }
+    }
+    out
 }
 
 /// A request from a client of the system account.
@@ -136,5 +181,17 @@ mod tests {
         assert_eq!(parse_request(b"$SYS.REQ.SERVER.OTHER.CONNZ", "NID"), None);
         assert_eq!(parse_request(b"$SYS.REQ.SERVER.PING.NOPE", "NID"), None);
         assert_eq!(parse_request(b"foo", "NID"), None);
+    }
+
+    #[test]
+    fn every_announced_subject_is_answered() {
+        let subjects = super::request_subjects("NID");
+        assert_eq!(subjects.len(), 21);
+        for s in &subjects {
+            assert!(parse_request(s.as_bytes(), "NID").is_some(), "{s}");
+        }
+        for kind in SystemRequestKind::ALL {
+            assert_eq!(SystemRequestKind::from_suffix(kind.suffix()), Some(kind));
+        }
     }
 }

@@ -133,6 +133,18 @@ impl Account {
         removed
     }
 
+    /// Adds interest the server itself has in `subject` (the system account's request
+    /// subjects its responder answers): counted and announced to routes like a local
+    /// subscription, without a subscription in the index (the engine hands such messages to
+    /// the system handler itself).
+    pub(crate) fn add_internal_interest(&self, subject: &[u8]) {
+        let subject = Bytes::copy_from_slice(subject);
+        let mut interest = self.interest.lock();
+        if let Some(change) = interest.add(&subject, None) {
+            self.announce(&subject, None, &change, None);
+        }
+    }
+
     /// Tells every route carrying this account about a change (interest lock held, so
     /// announcements and the dump to a new route stay in order).
     fn announce(

@@ -778,3 +778,106 @@ fn route_permissions_limit_what_crosses() {
     assert_eq!(got.matches("MSG in.x 1 1").count(), 1, "{got}");
     assert_eq!(got.matches("MSG other.x").count(), 0, "{got}");
 }
+
+/// Answers every system request with the server's name and turns client connects into
+/// `$SYS.ACCOUNT.<acc>.CONNECT` advisories naming the server, through `publish_internal`.
+#[derive(Debug)]
+struct NameResponder;
+
+impl crate::system::SystemHandler for NameResponder {
+    fn handle(&self, server: &Server, event: crate::system::SystemEvent) {
+        use crate::system::SystemEvent;
+        let system = server.system_account();
+        match event {
+            SystemEvent::Request(r) => {
+                server.publish_internal(&system, &r.reply, server.name().as_bytes());
+            }
+            SystemEvent::ClientConnect { account, .. } => {
+                let subject = format!("$SYS.ACCOUNT.{account}.CONNECT");
+                server.publish_internal(&system, subject.as_bytes(), server.name().as_bytes());
+            }
+            SystemEvent::ClientDisconnect { .. } => {}
+        }
+    }
+}
+
+fn with_system_users(mut c: ServerConfig) -> ServerConfig {
+    c.auth.users = ["sys", "a"]
+        .into_iter()
+        .map(|u| User {
+            username: u.into(),
+            password: Secret::new(u),
+            permissions: None,
+            account: Some(if u == "sys" { "$SYS" } else { "A" }.into()),
+        })
+        .collect();
+    c.accounts = ["$SYS", "A"]
+        .into_iter()
+        .map(|n| AccountConfig {
+            name: n.into(),
+            ..AccountConfig::default()
+        })
+        .collect();
+    c
+}
+
+#[test]
+fn system_requests_and_advisories_cross_routes() {
+    let mut net = Net::new(vec![
+        with_system_users(base_config("A", vec![])),
+        with_system_users(base_config("B", vec![url(0)])),
+        with_system_users(base_config("C", vec![url(0)])),
+    ]);
+    for s in &net.servers {
+        s.set_system_handler(Arc::new(NameResponder));
+    }
+    net.settle();
+    // Every server announced the request subjects it answers on its `$SYS` route only.
+    let announced: Vec<String> = net.servers[0]
+        .routes()
+        .routes()
+        .iter()
+        .filter(|h| h.carries("$SYS"))
+        .flat_map(|h| h.subscription_subjects())
+        .collect();
+    let b_id = net.servers[1].id().to_string();
+    assert!(announced.contains(&"$SYS.REQ.SERVER.PING".to_string()));
+    assert!(announced.contains(&format!("$SYS.REQ.SERVER.{b_id}.VARZ")));
+    assert_eq!(remote_count(&net.servers[0], "A"), 0);
+    let sys = r#"{"verbose":false,"user":"sys","pass":"sys","headers":true}"#;
+    let mut req = net.client(0, sys);
+    req.send(
+        &mut net,
+        "SUB _INBOX.r 1\r\nPUB $SYS.REQ.SERVER.PING _INBOX.r 0\r\n\r\n",
+    );
+    let got = req.take();
+    // One answer per server: A's own and one from each peer.
+    for name in ["A", "B", "C"] {
+        assert_eq!(
+            got.matches(&format!("MSG _INBOX.r 1 1\r\n{name}\r\n"))
+                .count(),
+            1,
+            "{got}"
+        );
+    }
+    assert_eq!(got.matches("MSG _INBOX.r").count(), 3, "{got}");
+    // A request for one server by id is answered by that server only.
+    req.send(
+        &mut net,
+        &format!("PUB $SYS.REQ.SERVER.{b_id}.VARZ _INBOX.r 0\r\n\r\n"),
+    );
+    assert_eq!(req.take(), "MSG _INBOX.r 1 1\r\nB\r\n");
+    // A client connecting to C is announced to A's system subscribers.
+    req.send(&mut net, "SUB $SYS.ACCOUNT.*.CONNECT 2\r\nPING\r\n");
+    req.take();
+    let _a = net.client(2, r#"{"verbose":false,"user":"a","pass":"a"}"#);
+    net.settle();
+    assert_eq!(req.take(), "MSG $SYS.ACCOUNT.A.CONNECT 2 1\r\nC\r\n");
+    // The same subject published in another account is no request.
+    let mut other = net.client(1, r#"{"verbose":false,"user":"a","pass":"a"}"#);
+    other.send(
+        &mut net,
+        "SUB _INBOX.r 1\r\nPUB $SYS.REQ.SERVER.PING _INBOX.r 0\r\n\r\n",
+    );
+    assert_eq!(other.take(), "");
+}
