@@ -1,8 +1,10 @@
-//! The system account across routes, with real processes: `$SYS.REQ.SERVER.PING`-style
-//! requests get one answer per server of the cluster whichever server the requester is on,
-//! requests naming one server by id reach it, and client CONNECT/DISCONNECT advisories reach
-//! system subscribers on every server. Mixed with the reference (ours between two of its
-//! servers) and with ours only.
+//! The system account and monitoring across routes, with real processes:
+//! `$SYS.REQ.SERVER.PING`-style requests get one answer per server of the cluster whichever
+//! server the requester is on, requests naming one server by id reach it, and client
+//! CONNECT/DISCONNECT advisories reach system subscribers on every server (mixed with the
+//! reference, ours between two of its servers, and ours only); `/routez?subs=detail` lists
+//! a peer's subscriptions as the reference does, and `/varz` counts routed messages as the
+//! reference counts them.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -26,6 +28,7 @@ struct Conn {
 }
 
 impl Conn {
+    /// Connects, as `user` (password the same) unless empty.
     fn open(port: u16, user: &str) -> Conn {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
@@ -33,8 +36,13 @@ impl Conn {
             s,
             seen: Vec::new(),
         };
+        let credentials = if user.is_empty() {
+            String::new()
+        } else {
+            format!(",\"user\":\"{user}\",\"pass\":\"{user}\"")
+        };
         c.send(&format!(
-            "CONNECT {{\"verbose\":false,\"pedantic\":false,\"protocol\":1,\"user\":\"{user}\",\"pass\":\"{user}\"}}\r\n"
+            "CONNECT {{\"verbose\":false,\"pedantic\":false,\"protocol\":1{credentials}}}\r\n"
         ));
         c.sync();
         c.seen.clear();
@@ -123,6 +131,35 @@ struct Node {
     server: ServerProcess,
     monitor: u16,
     name: String,
+}
+
+/// Starts `name` without accounts, cluster `mon`, routing to `seed`'s cluster port.
+fn start_plain(bin: &Path, name: &str, cluster_port: u16, seed: Option<u16>) -> Node {
+    let monitor = free_port();
+    let (m, cluster) = (
+        monitor.to_string(),
+        format!("nats://127.0.0.1:{cluster_port}"),
+    );
+    let mut args = vec![
+        "-n",
+        name,
+        "--cluster",
+        &cluster,
+        "--cluster_name",
+        "mon",
+        "-m",
+        &m,
+    ];
+    let routes;
+    if let Some(p) = seed {
+        routes = format!("nats-route://127.0.0.1:{p}");
+        args.extend(["--routes", routes.as_str()]);
+    }
+    Node {
+        server: ServerProcess::start(bin, &args),
+        monitor,
+        name: name.to_string(),
+    }
 }
 
 /// Starts `name` from a config file with the accounts above, in cluster `sys`, routing to
@@ -330,4 +367,192 @@ fn system_requests_and_advisories_between_ours() {
     check_requests(&nodes);
     check_advisories(&nodes);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Publishes `subject` from `publisher` until `subscriber` got one (interest crosses routes
+/// asynchronously), then forgets what the subscriber received.
+fn wait_for_path(publisher: &mut Conn, subscriber: &mut Conn, subject: &str) {
+    let end = Instant::now() + WAIT;
+    loop {
+        publisher.send(&format!("PUB {subject} 5\r\nprobe\r\n"));
+        publisher.sync();
+        subscriber.read_for(Duration::from_millis(100));
+        if subscriber.take_msgs().iter().any(|(s, _)| s == subject) {
+            subscriber.read_for(Duration::from_millis(200));
+            subscriber.take_msgs();
+            return;
+        }
+        assert!(Instant::now() < end, "no message on {subject} crossed");
+    }
+}
+
+/// The `$G` entries of every route's `subscriptions_list_detail`, as
+/// (subject, qgroup, sid, msgs), sorted, and whether each entry's `cid` is its route's id.
+fn route_details(monitor: u16) -> (Vec<(String, String, String, u64)>, bool) {
+    let routez: serde_json::Value =
+        serde_json::from_str(&http_get(monitor, "/routez?subs=detail")).expect("routez json");
+    let mut out = Vec::new();
+    let mut cids_match = true;
+    for r in routez["routes"].as_array().expect("routes") {
+        if r.get("account").is_some() {
+            continue;
+        }
+        assert!(r.get("subscriptions_list").is_none(), "{r}");
+        for d in r["subscriptions_list_detail"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            cids_match &= d["cid"] == r["rid"];
+            out.push((
+                d["subject"].as_str().unwrap_or_default().to_string(),
+                d["qgroup"].as_str().unwrap_or_default().to_string(),
+                d["sid"].as_str().unwrap_or_default().to_string(),
+                d["msgs"].as_u64().unwrap_or(u64::MAX),
+            ));
+        }
+    }
+    out.sort();
+    (out, cids_match)
+}
+
+/// Both servers of a mixed pair list the other's subscriptions in the same detail.
+#[test]
+fn routez_subs_detail_matches_the_reference() {
+    let (pa, pb) = (free_port(), free_port());
+    let ours = start_plain(&our_binary(), "OURS", pa, None);
+    let reference = start_plain(&reference_binary(), "REF", pb, Some(pa));
+    let nodes = [ours, reference];
+    wait_mesh(&nodes, 1);
+    // The same subscriptions on both sides, each fed twice from the other side.
+    let mut subs: Vec<Conn> = nodes
+        .iter()
+        .map(|n| Conn::open(n.server.port(), ""))
+        .collect();
+    let mut pubs: Vec<Conn> = nodes
+        .iter()
+        .map(|n| Conn::open(n.server.port(), ""))
+        .collect();
+    for s in subs.iter_mut() {
+        s.send("SUB det.plain 1\r\nSUB det.queue grp 2\r\nSUB det.* 3\r\n");
+        s.sync();
+    }
+    for (p, s) in [(0, 1), (1, 0)] {
+        wait_for_path(&mut pubs[p], &mut subs[s], "det.plain");
+        wait_for_path(&mut pubs[p], &mut subs[s], "det.queue");
+    }
+    let before: Vec<_> = nodes.iter().map(|n| route_details(n.monitor).0).collect();
+    for p in pubs.iter_mut() {
+        p.send("PUB det.plain 1\r\nx\r\nPUB det.plain 1\r\nx\r\nPUB det.queue 1\r\ny\r\n");
+        p.sync();
+    }
+    for s in subs.iter_mut() {
+        s.read_for(Duration::from_millis(300));
+    }
+    let (ours_after, ours_cids) = route_details(nodes[0].monitor);
+    let (ref_after, ref_cids) = route_details(nodes[1].monitor);
+    assert!(ours_cids && ref_cids);
+    // Message counts grew by what was sent; compare the growth and the rest exactly.
+    let growth = |before: &[(String, String, String, u64)],
+                  after: &[(String, String, String, u64)]| {
+        after
+            .iter()
+            .map(|(s, q, sid, m)| {
+                let was = before
+                    .iter()
+                    .find(|b| (&b.0, &b.1, &b.2) == (s, q, sid))
+                    .map_or(0, |b| b.3);
+                (s.clone(), q.clone(), sid.clone(), m - was)
+            })
+            .collect::<Vec<_>>()
+    };
+    let ours_growth = growth(&before[0], &ours_after);
+    let ref_growth = growth(&before[1], &ref_after);
+    assert_eq!(ours_growth, ref_growth);
+    // What the reference shows: a message matching two of a route's subscriptions is
+    // counted once, on the first; the queue group was served by its local member.
+    let expect = [
+        ("det.*", "", "R $G det.*", 1),
+        ("det.plain", "", "R $G det.plain", 2),
+        ("det.queue", "grp", "R $G det.queue grp", 0),
+    ]
+    .map(|(s, q, sid, m)| (s.to_string(), q.to_string(), sid.to_string(), m));
+    assert_eq!(ours_growth, expect);
+}
+
+/// `/varz` `in_msgs`, `in_bytes`, `out_msgs`, `out_bytes`.
+fn counters(monitor: u16) -> [u64; 4] {
+    let v = varz(monitor);
+    ["in_msgs", "in_bytes", "out_msgs", "out_bytes"].map(|k| v[k].as_u64().unwrap_or(u64::MAX))
+}
+
+/// Waits until `monitor`'s counters grew by `expect` from `from` (they are published once
+/// per read batch, maybe just after the message went out), then checks they grew by that
+/// exactly.
+fn assert_growth(monitor: u16, from: [u64; 4], expect: [u64; 4], what: &str) {
+    let end = Instant::now() + WAIT;
+    let grown = loop {
+        let now = counters(monitor);
+        let grown = [0, 1, 2, 3].map(|i| now[i].wrapping_sub(from[i]));
+        if grown == expect || Instant::now() >= end {
+            break grown;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        grown, expect,
+        "{what}: [in_msgs, in_bytes, out_msgs, out_bytes]"
+    );
+}
+
+/// Messages crossing routes are counted as the reference counts them (measured with two
+/// reference servers): the publisher's server counts each message it sends to a route in
+/// `out_msgs`, the receiving server counts each routed message in `in_msgs` and each local
+/// delivery in `out_msgs`.
+#[test]
+fn varz_counts_routed_messages_as_the_reference() {
+    let (pa, pb) = (free_port(), free_port());
+    let ours = start_plain(&our_binary(), "OURS", pa, None);
+    let reference = start_plain(&reference_binary(), "REF", pb, Some(pa));
+    let nodes = [ours, reference];
+    wait_mesh(&nodes, 1);
+    let (mut sub_ours, mut sub_ref) = (
+        Conn::open(nodes[0].server.port(), ""),
+        Conn::open(nodes[1].server.port(), ""),
+    );
+    sub_ours.send("SUB cnt 1\r\n");
+    sub_ours.sync();
+    sub_ref.send("SUB cnt 1\r\nSUB cnt 2\r\n");
+    sub_ref.sync();
+    let (mut pub_ours, mut pub_ref) = (
+        Conn::open(nodes[0].server.port(), ""),
+        Conn::open(nodes[1].server.port(), ""),
+    );
+    wait_for_path(&mut pub_ours, &mut sub_ref, "cnt");
+    wait_for_path(&mut pub_ref, &mut sub_ours, "cnt");
+    sub_ours.read_for(Duration::from_millis(200));
+    sub_ours.take_msgs();
+    // Ours publishes twice to `cnt` (one local subscriber, one route) and once to a
+    // subject nobody wants.
+    let before = counters(nodes[0].monitor);
+    pub_ours.send("PUB cnt 3\r\nabc\r\nPUB cnt 3\r\nabc\r\nPUB none 3\r\nabc\r\n");
+    pub_ours.sync();
+    assert_growth(
+        nodes[0].monitor,
+        before,
+        [3, 9, 4, 12],
+        "publishing to a route",
+    );
+    // The reference publishes twice to `cnt`: two routed messages in, one local subscriber.
+    let before = counters(nodes[0].monitor);
+    pub_ref.send("PUB cnt 3\r\nabc\r\nPUB cnt 3\r\nabc\r\n");
+    pub_ref.sync();
+    assert_growth(
+        nodes[0].monitor,
+        before,
+        [2, 6, 2, 6],
+        "receiving from a route",
+    );
+    sub_ours.read_for(Duration::from_millis(200));
+    assert_eq!(sub_ours.take_msgs().len(), 4);
 }

@@ -370,8 +370,7 @@ impl Client {
             self.cache.report_hits(&self.account.sublist);
             self.account = account.clone();
         }
-        self.in_msgs += 1;
-        self.in_bytes += (hdr.len() + payload.len()) as u64;
+        // The route connection counted it as received (once per batch).
         self.routed = Some(queues);
         self.echo_widths = [0, 0];
         let result = self.cache.get(&self.account.sublist, subject);
@@ -908,7 +907,13 @@ impl Client {
                 format!("{prefix}->> {}", payload_line(payload, max)),
             );
         }
-        self.after_queue(&sub.client, queued)
+        let ok = self.after_queue(&sub.client, queued);
+        if ok {
+            // As the reference, `/varz` `out_msgs` counts messages sent to routes too.
+            self.out_msgs += 1;
+            self.out_bytes += (hdr.len() + payload.len()) as u64;
+        }
+        ok
     }
 
     /// Queues one message for one subscription; false if it was not delivered.
@@ -1497,6 +1502,7 @@ pub(crate) fn queue_route_msg(
     }
     let queues = &scratch[..];
     let size = hdr.len() + payload.len();
+    sub.count_routed();
     sub.client.outbound.queue(Some(size), |buf| {
         let start = buf.len();
         if hdr.is_empty() {

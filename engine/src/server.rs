@@ -790,17 +790,28 @@ impl Server {
                 .fetch_add((delivered * payload.len()) as u64, Ordering::Relaxed);
         }
         // Peers with matching interest get one RMSG each (answers to their clients'
-        // requests, advisories their clients listen to).
+        // requests, advisories their clients listen to), counted as sent like the rest.
+        let mut routed = 0;
         for send in &routes {
             let msg = (subject, None, &[][..], payload);
-            if crate::client::queue_route_msg(send, msg, &mut bytes::BytesMut::new(), None)
-                == crate::outbound::Queued::NeedsFlush
-            {
-                send.sub.client.outbound.flush();
+            match crate::client::queue_route_msg(send, msg, &mut bytes::BytesMut::new(), None) {
+                crate::outbound::Queued::NeedsFlush => {
+                    send.sub.client.outbound.flush();
+                    routed += 1;
+                }
+                crate::outbound::Queued::Scheduled => routed += 1,
+                _ => {}
             }
-            delivered += 1;
         }
-        delivered
+        if routed > 0 {
+            self.stats
+                .out_msgs
+                .fetch_add(routed as u64, Ordering::Relaxed);
+            self.stats
+                .out_bytes
+                .fetch_add((routed * payload.len()) as u64, Ordering::Relaxed);
+        }
+        delivered + routed
     }
 
     /// Removes a client from the registry and remembers it among the closed connections

@@ -37,7 +37,7 @@ pub struct Subscription {
     weight: AtomicU32,
     /// Auto-unsubscribe limit (0: none).
     max: AtomicU64,
-    /// Messages delivered so far (counted only while a limit is set).
+    /// Messages delivered so far (for a peer's interest: messages sent to its route for it).
     delivered: AtomicU64,
     /// Removed from the index (unsubscribed, limit reached or client gone).
     closed: AtomicBool,
@@ -174,6 +174,13 @@ impl Subscription {
     /// Whether it was removed.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// Counts a message sent to a peer's route for this (remote) subscription, shown as its
+    /// `msgs` in `/routez?subs=detail`.
+    #[inline]
+    pub(crate) fn count_routed(&self) {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Messages delivered so far.

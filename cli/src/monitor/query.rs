@@ -1,7 +1,7 @@
 //! Query-string decoding with the reference's rules and error texts.
 
 use engine::monitor::{
-    AccountzOptions, ConnState, ConnzOptions, HealthzOptions, SortOpt, SubszOptions,
+    AccountzOptions, ConnState, ConnzOptions, HealthzOptions, RouteSubs, SortOpt, SubszOptions,
 };
 
 /// A query parameter that does not decode; `Display` is the reference's `400` body.
@@ -215,6 +215,16 @@ impl Query {
         })
     }
 
+    /// How `/routez` lists subscriptions: `subs=detail` (any case) details them, else `subs`
+    /// is a boolean as the reference parses it.
+    pub fn route_subs(&self) -> Result<RouteSubs, QueryError> {
+        Ok(match self.get("subs") {
+            Some(v) if v.eq_ignore_ascii_case("detail") => RouteSubs::Detail,
+            _ if self.bool("subs")? => RouteSubs::List,
+            _ => RouteSubs::Count,
+        })
+    }
+
     /// `/subsz` options.
     pub fn subsz(&self) -> Result<SubszOptions, QueryError> {
         Ok(SubszOptions {
@@ -285,6 +295,16 @@ mod tests {
         assert_eq!(e.to_string(), "Error decoding state for bogus");
         let e = Query::parse("sort=bogus").connz().unwrap_err();
         assert_eq!(e.to_string(), "invalid sorting option: bogus");
+        assert_eq!(
+            Query::parse("subs=DeTail").route_subs().unwrap(),
+            RouteSubs::Detail
+        );
+        assert_eq!(
+            Query::parse("subs=1").route_subs().unwrap(),
+            RouteSubs::List
+        );
+        assert_eq!(Query::parse("").route_subs().unwrap(), RouteSubs::Count);
+        assert!(Query::parse("subs=xyz").route_subs().is_err());
         let e = Query::parse("subs=detail").subsz().unwrap_err();
         assert!(e.to_string().contains("'subs'"), "{e}");
     }

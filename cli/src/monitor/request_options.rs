@@ -3,7 +3,7 @@
 //! options of the document asked for, with the reference's field names.
 
 use engine::monitor::MonitorError;
-use engine::monitor::{AccountzOptions, ConnState, ConnzOptions, SortOpt, SubszOptions};
+use engine::monitor::{AccountzOptions, ConnState, ConnzOptions, RouteSubs, SortOpt, SubszOptions};
 use serde::Deserialize;
 
 /// Everything a request body may carry; each document reads its own fields.
@@ -109,6 +109,17 @@ impl RequestOptions {
             account: some(&self.acc),
             filter_subject: some(&self.filter_subject),
         })
+    }
+
+    /// How a `ROUTEZ` answer lists subscriptions (`subscriptions_detail` wins).
+    pub fn routez(&self) -> RouteSubs {
+        if self.subscriptions_detail {
+            RouteSubs::Detail
+        } else if self.subscriptions {
+            RouteSubs::List
+        } else {
+            RouteSubs::Count
+        }
     }
 
     /// `/subsz` options.

@@ -184,7 +184,7 @@ impl MonitorState {
                 .and_then(|o| Ok(monitor::connz(server, &o, &ctx)?))
                 .map(|d| Reply::json(&d)),
             "routez" => q
-                .bool("subs")
+                .route_subs()
                 .map(|subs| Reply::json(&monitor::routez_with(server, subs, &ctx))),
             "gatewayz" => Ok(Reply::json(&monitor::gatewayz(server, &ctx))),
             "leafz" => Ok(Reply::json(&monitor::leafz(server, &ctx))),

@@ -157,7 +157,9 @@ impl SystemResponder {
             SystemRequestKind::Subsz => {
                 monitor::subsz(server, &opts.subsz(), ctx).map(|d| to_value(&d))
             }
-            SystemRequestKind::Routez => Ok(to_value(&monitor::routez(server, ctx))),
+            SystemRequestKind::Routez => {
+                Ok(to_value(&monitor::routez_with(server, opts.routez(), ctx)))
+            }
             SystemRequestKind::Gatewayz => Ok(to_value(&monitor::gatewayz(server, ctx))),
             SystemRequestKind::Leafz => Ok(to_value(&monitor::leafz(server, ctx))),
             SystemRequestKind::Accountz => {

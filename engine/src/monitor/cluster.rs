@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::time::{rfc3339, rtt, uptime};
-use super::Context;
+use super::{Context, SubDetail};
+use crate::route::RouteHandle;
 use crate::server::Server;
 
 /// An entry of a list that is always empty here.
@@ -70,6 +71,9 @@ pub struct RouteEntry {
     /// Their subjects (`subs=1`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subscriptions_list: Option<Vec<String>>,
+    /// Each of them in detail (`subs=detail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscriptions_list_detail: Option<Vec<SubDetail>>,
     /// The account a dedicated connection carries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
@@ -103,13 +107,59 @@ pub struct Leafz {
     pub leafs: Vec<Never>,
 }
 
-/// Builds `/routez`.
-pub fn routez(server: &Server, ctx: &Context) -> Routez {
-    routez_with(server, false, ctx)
+/// How `/routez` lists each route's subscriptions (`subs` query option).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RouteSubs {
+    /// Only their number (no `subs`, `subs=0`).
+    #[default]
+    Count,
+    /// Their subjects, `subscriptions_list` (`subs=1`).
+    List,
+    /// Each one's subject, queue group, sid, messages and connection,
+    /// `subscriptions_list_detail` (`subs=detail`, any case).
+    Detail,
 }
 
-/// Builds `/routez`, listing each route's subscriptions when `subs` (`?subs=1`).
-pub fn routez_with(server: &Server, subs: bool, ctx: &Context) -> Routez {
+/// Builds `/routez`.
+pub fn routez(server: &Server, ctx: &Context) -> Routez {
+    routez_with(server, RouteSubs::Count, ctx)
+}
+
+/// The peer's subscriptions a route carries, as the reference details them: the sid is
+/// `R <account> <subject> [<queue>]` (no account on a connection pinned to it), the
+/// connection id is the route's.
+fn route_sub_details(h: &RouteHandle) -> Vec<SubDetail> {
+    let pinned = h.pinned_account().is_some();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    h.remote_subs
+        .lock()
+        .iter()
+        .map(|((account, subject, queue), sub)| {
+            let mut sid = String::from("R ");
+            if !pinned {
+                sid.push_str(&text(account));
+                sid.push(' ');
+            }
+            sid.push_str(&text(subject));
+            if let Some(q) = queue {
+                sid.push(' ');
+                sid.push_str(&text(q));
+            }
+            SubDetail {
+                account: None,
+                account_tag: None,
+                subject: text(subject),
+                qgroup: queue.as_deref().map(text),
+                sid,
+                msgs: sub.delivered(),
+                cid: h.rid,
+            }
+        })
+        .collect()
+}
+
+/// Builds `/routez`, listing each route's subscriptions as `subs` asks.
+pub fn routez_with(server: &Server, subs: RouteSubs, ctx: &Context) -> Routez {
     let now = ctx.clock.now;
     let mut routes: Vec<RouteEntry> = server
         .routes()
@@ -136,7 +186,13 @@ pub fn routez_with(server: &Server, subs: bool, ctx: &Context) -> Routez {
                 in_bytes: snap.in_bytes,
                 out_bytes: snap.out_bytes,
                 subscriptions: h.num_subscriptions(),
-                subscriptions_list: subs.then(|| h.subscription_subjects()),
+                // As the reference: no list at all for a route without subscriptions.
+                subscriptions_list: (subs == RouteSubs::List)
+                    .then(|| h.subscription_subjects())
+                    .filter(|l| !l.is_empty()),
+                subscriptions_list_detail: (subs == RouteSubs::Detail)
+                    .then(|| route_sub_details(h))
+                    .filter(|l| !l.is_empty()),
                 account: h.pinned_account().map(str::to_string),
                 compression: "off".to_string(),
             }

@@ -25,7 +25,9 @@ mod varz;
 use std::collections::BTreeMap;
 
 pub use accounts::{accountz, accstatz, AccountDetail, AccountStatz, Accountz, AccountzOptions};
-pub use cluster::{gatewayz, leafz, routez, routez_with, Gatewayz, Leafz, RouteEntry, Routez};
+pub use cluster::{
+    gatewayz, leafz, routez, routez_with, Gatewayz, Leafz, RouteEntry, RouteSubs, Routez,
+};
 pub use connz::{connz, ConnInfo, ConnState, Connz, ConnzOptions, SortOpt, SubDetail};
 pub use healthz::{healthz, HealthStatus, HealthzOptions};
 pub use subsz::{subsz, Subsz, SubszOptions};

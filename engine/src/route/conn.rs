@@ -1,6 +1,7 @@
 //! One route connection: the handshake, keepalive, the peer's interest and messages.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -269,10 +270,16 @@ impl RouteConn {
             }
         }
         if self.in_msgs > 0 {
-            self.shared.counters.add_input(
+            // Once per batch: the route's counters (`/routez`) and, as the reference counts
+            // routed messages, the server's (`/varz` `in_msgs`/`in_bytes`).
+            let (msgs, bytes) = (
                 std::mem::take(&mut self.in_msgs),
                 std::mem::take(&mut self.in_bytes),
             );
+            self.shared.counters.add_input(msgs, bytes);
+            let stats = &self.server.stats;
+            stats.in_msgs.fetch_add(msgs, Ordering::Relaxed);
+            stats.in_bytes.fetch_add(bytes, Ordering::Relaxed);
         }
         self.delivery.end_routed_batch(&mut self.log);
         self.flush();

@@ -881,3 +881,35 @@ fn system_requests_and_advisories_cross_routes() {
     );
     assert_eq!(other.take(), "");
 }
+
+#[test]
+fn routed_messages_are_counted_as_the_reference() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut net = two();
+    net.settle();
+    let mut a = net.client(0, PLAIN);
+    a.send(&mut net, "SUB foo 1\r\nSUB foo 2\r\n");
+    let mut b = net.client(1, PLAIN);
+    b.send(&mut net, "SUB foo 1\r\n");
+    b.send(
+        &mut net,
+        "PUB foo 3\r\nabc\r\nPUB foo 3\r\nabc\r\nPUB bar 3\r\nabc\r\n",
+    );
+    assert_eq!(a.count("MSG foo"), 4);
+    let stats = |i: usize| {
+        let s = &net.servers[i].stats;
+        [&s.in_msgs, &s.in_bytes, &s.out_msgs, &s.out_bytes].map(|c| c.load(Relaxed))
+    };
+    // B: three messages in; two to its subscriber and two to the route out.
+    assert_eq!(stats(1), [3, 9, 4, 12]);
+    // A: the two routed messages in, four deliveries out.
+    assert_eq!(stats(0), [2, 6, 4, 12]);
+    // Each route connection counts a routed message once.
+    let route_in: u64 = net.servers[0]
+        .routes()
+        .routes()
+        .iter()
+        .map(|h| h.shared.snapshot().in_msgs)
+        .sum();
+    assert_eq!(route_in, 2);
+}
