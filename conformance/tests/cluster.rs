@@ -307,3 +307,14 @@ fn mixed_pinned_account() {
     support::pinned_account([R, O], "mixpin1");
     support::pinned_account([O, R], "mixpin2");
 }
+
+#[test]
+fn reference_pool_sizes() {
+    support::pool_sizes([R, R], 5, "refpool1");
+    support::pool_sizes([R, R], -1, "refpool2");
+}
+
+#[test]
+fn mixed_pool_disabled_on_the_reference_side() {
+    support::pool_sizes([R, O], -1, "mixpool4");
+}

@@ -163,3 +163,45 @@ pub fn pinned_account(kinds: [Kind; 2], cluster_name: &str) {
         }
     });
 }
+
+/// Two nodes whose `cluster.pool_size` differ: A's is `pool_a`, B's the
+/// default (3). The reference connects with the larger pool (plus `$SYS`),
+/// or with one plain connection when one side disables pooling (-1), and
+/// messages cross both ways.
+pub fn pool_sizes(kinds: [Kind; 2], pool_a: i32, cluster_name: &str) {
+    let mut cluster = Cluster::new(cluster_name);
+    let a = cluster.add(
+        cluster
+            .spec(kinds[0], "A")
+            .via(ClusterVia::Config)
+            .cluster_line(&format!("pool_size: {pool_a}")),
+    );
+    let seed = cluster.node(a).route_url();
+    let b = cluster.add(
+        cluster
+            .spec(kinds[1], "B")
+            .via(ClusterVia::Config)
+            .route(seed),
+    );
+    let per_peer = if pool_a < 0 {
+        1
+    } else {
+        pool_a.max(3) as usize + 1
+    };
+    if let Err(e) = cluster.wait_for_mesh_of(per_peer, MESH_TIMEOUT) {
+        panic!("pool sizes {pool_a} and 3: {e}\n{}", cluster.logs());
+    }
+    let _logs = LogsOnPanic(&cluster);
+    let rt = runtime();
+    rt.block_on(async {
+        let on_a = connect_anonymous(&cluster.node(a).url()).await;
+        let on_b = connect_anonymous(&cluster.node(b).url()).await;
+        for (publisher, subscriber, subject) in
+            [(&on_a, &on_b, "pool.ab"), (&on_b, &on_a, "pool.ba")]
+        {
+            let mut sub = subscribe(subscriber, subject).await;
+            wait_interest(publisher, subject, &mut [&mut sub]).await;
+            send_and_expect(publisher, subject, 0..20, &mut [&mut sub]).await;
+        }
+    });
+}
