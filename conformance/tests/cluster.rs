@@ -12,7 +12,17 @@
 //!   request/reply and account isolation, each from every node to the others;
 //! * kill -9 of the seed: failover through `connect_urls`, rejoin, no duplicates;
 //! * a route cut by a TCP proxy heals;
-//! * the container seed scenario (`--routes=nats-route://ruser:…@…` and `-DV`).
+//! * the container seed scenario (`--routes=nats-route://ruser:…@…` and `-DV`);
+//! * route traffic recorded by a proxy equals the reference's (handshake
+//!   fields and order, pool/pinned connections, interest and message lines,
+//!   gossip) and `/routez` has the reference's shape;
+//! * refused routes (credentials, cluster name), dynamic cluster names,
+//!   `--no_advertise`, `--cluster_advertise`, `connect_urls` following
+//!   membership, pinned accounts, pool sizes, ~1 MB payloads, queue groups
+//!   spread over local and remote members.
+//!
+//! Scenarios that do not pass against our server yet live in
+//! `cluster_pending.rs` (not committed) until they do.
 //!
 //! Interest crosses a cluster asynchronously, so each scenario publishes
 //! probes until one arrives before it counts messages. Every wait is bounded.
