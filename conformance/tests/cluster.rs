@@ -21,8 +21,8 @@
 //!   membership, pinned accounts, pool sizes, ~1 MB payloads, queue groups
 //!   spread over local and remote members.
 //!
-//! Scenarios that do not pass against our server yet live in
-//! `cluster_pending.rs` (not committed) until they do.
+//! Every test here passes against our server; scenarios where it still
+//! differs from the reference are added once it does not.
 //!
 //! Interest crosses a cluster asynchronously, so each scenario publishes
 //! probes until one arrives before it counts messages. Every wait is bounded.
