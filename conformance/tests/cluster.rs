@@ -22,7 +22,7 @@
 //!   spread over local and remote members.
 //!
 //! Every test here passes against our server; scenarios where it still
-//! differs from the reference are added once it does not.
+//! differs from the reference are added here once it no longer does.
 //!
 //! Interest crosses a cluster asynchronously, so each scenario publishes
 //! probes until one arrives before it counts messages. Every wait is bounded.
