@@ -132,8 +132,9 @@ pub fn serve_tls(
     serve_cluster(server, listener, None, threads, tls, ready)
 }
 
-/// TLS on routes (accepted and dialled): not supported by this driver yet; [`serve_cluster`]
-/// refuses to start with it rather than run routes in plain text.
+/// TLS on routes: the handshake comes first on every route connection, certificates are
+/// verified both ways (the configurations decide how); the handshake timeout is the
+/// cluster's `tls` `timeout` (2 s by default).
 #[derive(Debug, Clone)]
 pub struct RouteTls {
     /// Accepted routes.
@@ -171,14 +172,21 @@ pub fn serve_cluster(
     };
     let tracker = Arc::new(Tracker::default());
     let mut cluster_threads = Vec::new();
-    if let Some((_, Some(_))) = &cluster {
-        return Err(io::Error::other(
-            "route TLS is not supported by the std runtime build yet",
-        ));
-    }
-    if let Some((cluster, _)) = cluster {
+    if let Some((cluster, route_tls)) = cluster {
+        let timeout = server
+            .config()
+            .cluster
+            .as_ref()
+            .and_then(|c| c.tls.as_ref())
+            .map_or(Duration::from_secs(2), |t| t.timeout);
+        let route_tls = route_tls.map(|t| crate::route::Tls {
+            server: t.server,
+            client: t.client,
+            timeout,
+        });
         for dialer in [false, true] {
             let (server, tracker, handle) = (server.clone(), tracker.clone(), handle.clone());
+            let tls = route_tls.clone();
             let cluster = if dialer {
                 None
             } else {
@@ -197,8 +205,10 @@ pub fn serve_cluster(
                     )
                     .stack_size(crate::connection::READER_STACK)
                     .spawn(move || match cluster {
-                        Some(l) => crate::route::accept_loop(&server, &l, &tracker, &stop),
-                        None => crate::route::dial_loop(&server, &tracker, &stop),
+                        Some(l) => {
+                            crate::route::accept_loop(&server, &l, &tracker, tls.as_ref(), &stop)
+                        }
+                        None => crate::route::dial_loop(&server, &tracker, tls.as_ref(), &stop),
                     })?,
             );
         }

@@ -1,7 +1,8 @@
-//! TLS on client connections for the blocking driver.
+//! TLS on client and route connections for the blocking driver.
 //!
 //! The handshake runs on the reader thread before the writer starts (bounded by the TLS
-//! timeout). Afterwards the reader and the writer share one `rustls::ServerConnection` under a
+//! timeout): as the TLS server for accepted connections, as the TLS client for dialled
+//! routes. Afterwards the reader and the writer share one `rustls::ServerConnection` under a
 //! short lock that is never held across a socket read: the reader reads ciphertext from the
 //! socket on its own, then feeds it to rustls; the writer encrypts under the lock and writes
 //! the records after releasing it. Sending (writer data, or an alert the reader must answer
@@ -15,7 +16,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use engine::CloseReason;
-use rustls::{ProtocolVersion, ServerConfig, ServerConnection};
+use rustls::pki_types::ServerName;
+use rustls::{
+    ClientConfig, ClientConnection, Connection, ProtocolVersion, ServerConfig, ServerConnection,
+};
 
 use crate::reader::is_timeout;
 use crate::writer::DeadlineWriter;
@@ -70,7 +74,8 @@ pub(crate) struct TlsConn {
 
 #[derive(Debug)]
 struct Inner {
-    conn: ServerConnection,
+    /// The server side (accepted connections) or the client side (dialled routes).
+    conn: Connection,
     /// Ciphertext read from the socket that rustls has not taken yet.
     pending: Vec<u8>,
 }
@@ -95,43 +100,53 @@ fn handshake_until(
     config: Arc<ServerConfig>,
     deadline: Instant,
 ) -> Result<TlsConn, HandshakeError> {
-    let arm = |stream: &TcpStream| -> Result<(), HandshakeError> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(HandshakeError::Timeout);
-        }
-        stream.set_read_timeout(Some(left))?;
-        stream.set_write_timeout(Some(left))?;
-        Ok(())
-    };
-    let timed_out = |e: io::Error| {
-        if is_timeout(&e) {
-            HandshakeError::Timeout
-        } else if e.kind() == io::ErrorKind::UnexpectedEof {
-            HandshakeError::Closed
-        } else {
-            HandshakeError::Io(e)
-        }
-    };
-    arm(stream)?;
+    arm(stream, deadline)?;
     let mut first = [0u8; 1];
-    match stream.peek(&mut first).map_err(timed_out)? {
+    match stream.peek(&mut first).map_err(handshake_io)? {
         0 => return Err(HandshakeError::Closed),
         _ if first[0] != HANDSHAKE_RECORD => return Err(HandshakeError::NotTls),
         _ => {}
     }
-    let mut conn = ServerConnection::new(config)?;
+    drive(stream, ServerConnection::new(config)?.into(), deadline)
+}
+
+/// Runs the client side of a TLS handshake on a dialled route within `timeout`, checking the
+/// peer's certificate against `host` (the route URL's host). The socket's timeouts are
+/// cleared afterwards.
+pub(crate) fn client_handshake(
+    stream: &TcpStream,
+    config: Arc<ClientConfig>,
+    host: &str,
+    timeout: Duration,
+) -> Result<TlsConn, HandshakeError> {
+    let deadline = Instant::now() + timeout;
+    let result = ServerName::try_from(host.to_string())
+        .map_err(|e| HandshakeError::Io(io::Error::new(io::ErrorKind::InvalidInput, e)))
+        .and_then(|name| Ok(ClientConnection::new(config, name)?))
+        .and_then(|conn| drive(stream, conn.into(), deadline));
+    let _ = stream.set_read_timeout(None);
+    let _ = stream.set_write_timeout(None);
+    result
+}
+
+/// Moves handshake records between `conn` and `stream` until the handshake is done or
+/// `deadline` passes.
+fn drive(
+    stream: &TcpStream,
+    mut conn: Connection,
+    deadline: Instant,
+) -> Result<TlsConn, HandshakeError> {
     // Each round moves at least one record or fails; the deadline bounds the rounds.
     while conn.is_handshaking() {
-        arm(stream)?;
-        let (read, _) = conn.complete_io(&mut &*stream).map_err(timed_out)?;
+        arm(stream, deadline)?;
+        let (read, _) = conn.complete_io(&mut &*stream).map_err(handshake_io)?;
         if read == 0 && conn.is_handshaking() && !conn.wants_write() {
             return Err(HandshakeError::Closed);
         }
     }
     while conn.wants_write() {
-        arm(stream)?;
-        conn.write_tls(&mut &*stream).map_err(timed_out)?;
+        arm(stream, deadline)?;
+        conn.write_tls(&mut &*stream).map_err(handshake_io)?;
     }
     Ok(TlsConn {
         inner: Mutex::new(Inner {
@@ -140,6 +155,28 @@ fn handshake_until(
         }),
         send: Mutex::new(()),
     })
+}
+
+/// Sets the socket's timeouts to what is left until `deadline`.
+fn arm(stream: &TcpStream, deadline: Instant) -> Result<(), HandshakeError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(HandshakeError::Timeout);
+    }
+    stream.set_read_timeout(Some(left))?;
+    stream.set_write_timeout(Some(left))?;
+    Ok(())
+}
+
+/// A socket error during a handshake, in the reference's words.
+fn handshake_io(e: io::Error) -> HandshakeError {
+    if is_timeout(&e) {
+        HandshakeError::Timeout
+    } else if e.kind() == io::ErrorKind::UnexpectedEof {
+        HandshakeError::Closed
+    } else {
+        HandshakeError::Io(e)
+    }
 }
 
 impl TlsConn {
