@@ -328,3 +328,16 @@ fn reference_pool_sizes() {
 fn mixed_pool_disabled_on_the_reference_side() {
     support::pool_sizes([R, O], -1, "mixpool4");
 }
+
+#[test]
+fn reference_compression() {
+    support::compression([R, R], [true, false], "s2_fast", "refs2a");
+    support::compression([R, R], [false, true], "s2_fast", "refs2b");
+}
+
+#[test]
+fn mixed_compression_asked_by_the_reference() {
+    support::compression([R, O], [true, false], "s2_fast", "mixs2a");
+    support::compression([O, R], [false, true], "s2_fast", "mixs2b");
+    support::compression([R, O], [true, false], "s2_auto", "mixs2c");
+}

@@ -205,3 +205,39 @@ pub fn pool_sizes(kinds: [Kind; 2], pool_a: i32, cluster_name: &str) {
         }
     });
 }
+
+/// Route compression asked for on one side (`cluster.compression: <mode>`
+/// on the node marked `true`): two reference servers compress; a server
+/// that does not implement S2 must still interoperate (messages cross both
+/// ways over 4 routes).
+pub fn compression(kinds: [Kind; 2], compressing: [bool; 2], mode: &str, cluster_name: &str) {
+    let mut cluster = Cluster::new(cluster_name);
+    let spec = |cluster: &Cluster, index: usize, name: &str| {
+        let spec = cluster.spec(kinds[index], name).via(ClusterVia::Config);
+        if compressing[index] {
+            spec.cluster_line(&format!("compression: {mode}"))
+        } else {
+            spec
+        }
+    };
+    let a = cluster.add(spec(&cluster, 0, "A"));
+    let seed = cluster.node(a).route_url();
+    let b = cluster.add(spec(&cluster, 1, "B").route(seed));
+    if let Err(e) = cluster.wait_for_mesh(MESH_TIMEOUT) {
+        panic!(
+            "compression {mode} on {compressing:?}: {e}\n{}",
+            cluster.logs()
+        );
+    }
+    let _logs = LogsOnPanic(&cluster);
+    let rt = runtime();
+    rt.block_on(async {
+        let on_a = connect_anonymous(&cluster.node(a).url()).await;
+        let on_b = connect_anonymous(&cluster.node(b).url()).await;
+        for (publisher, subscriber, subject) in [(&on_a, &on_b, "s2.ab"), (&on_b, &on_a, "s2.ba")] {
+            let mut sub = subscribe(subscriber, subject).await;
+            wait_interest(publisher, subject, &mut [&mut sub]).await;
+            send_and_expect(publisher, subject, 0..20, &mut [&mut sub]).await;
+        }
+    });
+}
