@@ -341,3 +341,13 @@ fn mixed_compression_asked_by_the_reference() {
     support::compression([O, R], [false, true], "s2_fast", "mixs2b");
     support::compression([R, O], [true, false], "s2_auto", "mixs2c");
 }
+
+#[test]
+fn reference_queue_weights() {
+    support::queue_weights([R, R, R], "refqw");
+}
+
+#[test]
+fn mixed_queue_weights_reference_receives() {
+    support::queue_weights([O, R, R], "mixqw2");
+}

@@ -283,3 +283,62 @@ pub fn all_scenarios(cluster: &Cluster) {
         }
     });
 }
+
+/// Queue members on two remote nodes, one on B and two on C, publisher on
+/// A (no member): the publisher's node weighs the nodes by their member
+/// count (B about a third) and C spreads what it receives evenly over its
+/// two members, as the reference does (measured: 499 / 512 495 494 for one
+/// member on B and three on C). Bounds are many standard deviations wide.
+pub fn queue_weights(kinds: [Kind; 3], cluster_name: &str) {
+    let cluster = Topology {
+        kinds,
+        via: ClusterVia::Config,
+    }
+    .start(cluster_name);
+    let _logs = LogsOnPanic(&cluster);
+    let rt = runtime();
+    rt.block_on(async {
+        let subject = "qw.s";
+        let publisher = connect(&cluster.node(0).url(), ALICE).await;
+        let on_b = connect(&cluster.node(1).url(), ALICE).await;
+        let on_c = connect(&cluster.node(2).url(), ALICE).await;
+        let mut members = vec![
+            queue_subscribe(&on_b, subject, "g").await,
+            queue_subscribe(&on_c, subject, "g").await,
+            queue_subscribe(&on_c, subject, "g").await,
+        ];
+        // Until every member got a probe: all three are known everywhere.
+        for index in 0..members.len() {
+            let deadline = Instant::now() + INTEREST_WAIT;
+            loop {
+                let mut refs: Vec<&mut Subscriber> = members.iter_mut().collect();
+                if wait_interest(&publisher, subject, &mut refs).await == index {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "member {index} never got a probe"
+                );
+            }
+        }
+        let total = 1500;
+        for payload in numbered("m", total) {
+            publish(&publisher, subject, payload.as_bytes()).await;
+        }
+        flush(&publisher).await;
+        let got = collect_spread(&mut members, total).await;
+        let counts: Vec<usize> = got.iter().map(Vec::len).collect();
+        let on_c = counts[1] + counts[2];
+        let b_share = counts[0] as f64 / total as f64;
+        assert!(
+            (0.2..=0.47).contains(&b_share),
+            "B (1 of 3 members) got {counts:?}: not weighed by member count"
+        );
+        let first_share = counts[1] as f64 / on_c as f64;
+        assert!(
+            (0.35..=0.65).contains(&first_share),
+            "C's two members got {:?} of C's {on_c}: not spread evenly",
+            &counts[1..]
+        );
+    });
+}
