@@ -58,6 +58,17 @@ fn seconds(d: Duration) -> String {
     format!("{}", d.as_secs_f64())
 }
 
+/// One line a reload logs, in the reference's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Line {
+    /// `Reloaded: <text>`.
+    Reloaded(String),
+    /// `Cluster name updated to <name>`, when the engine took a new name.
+    ClusterName,
+    /// `Removed route <url>` for each connection closed because its route was removed.
+    RemovedRoutes,
+}
+
 /// The changes from `old` to `new`, in the reference's order, or the refusal of the first
 /// option that cannot change while running.
 fn changes(
@@ -65,7 +76,7 @@ fn changes(
     new: &State,
     old_cfg: &ServerConfig,
     new_cfg: &ServerConfig,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<Line>, String> {
     let refuse = |field: &str, o: String, n: String| -> Result<(), String> {
         if o == n {
             Ok(())
@@ -75,10 +86,10 @@ fn changes(
             ))
         }
     };
-    let mut lines = Vec::new();
-    let mut note = |changed: bool, line: String| {
+    let lines = std::cell::RefCell::new(Vec::new());
+    let note = |changed: bool, line: String| {
         if changed {
-            lines.push(line);
+            lines.borrow_mut().push(Line::Reloaded(line));
         }
     };
     refuse(
@@ -176,6 +187,28 @@ fn changes(
         old_cfg.max_pending.to_string(),
         new_cfg.max_pending.to_string(),
     )?;
+    let (oc, nc) = (old_cfg.cluster.as_ref(), new_cfg.cluster.as_ref());
+    if let (Some(o), Some(n)) = (oc, nc) {
+        refuse("cluster host", o.host.clone(), n.host.clone())?;
+    }
+    // A port of 0 (`-1`/`0`: any free port) keeps the one listened on.
+    let cluster_port = |c: Option<&engine::config::ClusterConfig>| c.map_or(0, |c| c.port);
+    let new_port = match (oc, cluster_port(nc)) {
+        (Some(o), 0) if nc.is_some() => o.port,
+        (_, p) => p,
+    };
+    refuse(
+        "cluster port",
+        cluster_port(oc).to_string(),
+        new_port.to_string(),
+    )?;
+    if let (Some(o), Some(n)) = (oc, nc) {
+        if engine::route::cluster_settings_changed(o, n) {
+            let mut lines = lines.borrow_mut();
+            lines.push(Line::ClusterName);
+            lines.push(Line::Reloaded("cluster".into()));
+        }
+    }
     let (of, nf) = (&old.flags, &new.flags);
     let shown = |p: &Option<std::path::PathBuf>| {
         p.as_ref()
@@ -212,6 +245,12 @@ fn changes(
             nl.remote_syslog.clone().unwrap_or_default()
         ),
     );
+    let routes = |c: Option<&engine::config::ClusterConfig>| c.map(|c| c.routes.clone());
+    if routes(oc) != routes(nc) {
+        let mut lines = lines.borrow_mut();
+        lines.push(Line::RemovedRoutes);
+        lines.push(Line::Reloaded("cluster routes".into()));
+    }
     note(
         old_cfg.write_deadline != new_cfg.write_deadline,
         format!("write_deadline = {}", go_duration(new_cfg.write_deadline)),
@@ -235,7 +274,7 @@ fn changes(
         old_cfg.max_traced_msg_len != new_cfg.max_traced_msg_len,
         format!("max_traced_msg_len = {}", new_cfg.max_traced_msg_len),
     );
-    Ok(lines)
+    Ok(lines.into_inner())
 }
 
 impl Reloader {
@@ -315,7 +354,19 @@ impl Reloader {
             }
         }
         for line in &lines {
-            log::info!("Reloaded: {line}");
+            match line {
+                Line::Reloaded(text) => log::info!("Reloaded: {text}"),
+                Line::ClusterName => {
+                    if let Some(name) = &outcome.cluster.name {
+                        log::info!("Cluster name updated to {name}");
+                    }
+                }
+                Line::RemovedRoutes => {
+                    for url in &outcome.cluster.removed_routes {
+                        log::info!("Removed route nats://{}", url.address());
+                    }
+                }
+            }
         }
         if state.log != new.log {
             if let Err(e) = logger::reconfigure(&new.log) {

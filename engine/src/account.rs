@@ -58,7 +58,8 @@ pub struct Account {
     /// The server's routes, told about interest changes.
     pub(crate) routes: OnceLock<Weak<RouteTable>>,
     /// The cluster's `import` permission (what we may subscribe to over routes).
-    pub(crate) route_import: OnceLock<Option<SubjectRules>>,
+    /// Replaced by a reload that changes it.
+    pub(crate) route_import: parking_lot::RwLock<Option<SubjectRules>>,
 }
 
 impl Account {
@@ -76,7 +77,7 @@ impl Account {
             responses: Mutex::new(VecDeque::new()),
             interest: Mutex::new(LocalInterest::default()),
             routes: OnceLock::new(),
-            route_import: OnceLock::new(),
+            route_import: parking_lot::RwLock::new(None),
         })
     }
 
@@ -100,7 +101,12 @@ impl Account {
     /// Connects this account to the server's routes (interest changes are announced to them).
     pub(crate) fn attach_routes(&self, table: &Arc<RouteTable>, import: Option<SubjectRules>) {
         let _ = self.routes.set(Arc::downgrade(table));
-        let _ = self.route_import.set(import);
+        *self.route_import.write() = import;
+    }
+
+    /// Replaces the cluster's `import` permission (a reload changed it).
+    pub(crate) fn set_route_import(&self, import: Option<SubjectRules>) {
+        *self.route_import.write() = import;
     }
 
     /// Number of distinct local subjects and queue groups announced to routes.

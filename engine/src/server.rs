@@ -180,10 +180,12 @@ fn info_for(config: &ServerConfig, server_id: &str, server_name: &str) -> Server
 }
 
 /// What a successful [`Server::reload`] did to live connections.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReloadOutcome {
     /// Clients closed because the new `max_connections` is lower than their number.
     pub closed_over_max_connections: usize,
+    /// What changed in the cluster (name, removed routes, restarted connections).
+    pub cluster: crate::route::ClusterReload,
 }
 
 /// Why a reload was refused.
@@ -372,19 +374,23 @@ impl Server {
             old.server_name.clone().unwrap_or_default(),
             new.server_name.clone().unwrap_or_default(),
         )?;
+        crate::route::reload::check(old.cluster.as_ref(), new.cluster.as_ref())?;
+        let import = new
+            .cluster
+            .as_ref()
+            .and_then(|c| c.permissions.as_ref())
+            .and_then(|p| p.import.clone());
         {
             let mut accounts = self.accounts.write();
             for a in &new.accounts {
                 accounts.entry(a.name.clone()).or_insert_with(|| {
                     let account = Account::new(a.name.clone(), self.start);
-                    let import = old
-                        .cluster
-                        .as_ref()
-                        .and_then(|c| c.permissions.as_ref())
-                        .and_then(|p| p.import.clone());
-                    account.attach_routes(&self.routes, import);
+                    account.attach_routes(&self.routes, import.clone());
                     account
                 });
+            }
+            for account in accounts.values() {
+                account.set_route_import(import.clone());
             }
         }
         let info = info_for(&new, &self.server_id, &self.server_name);
@@ -406,13 +412,23 @@ impl Server {
             }
         }
         let closed_over_max_connections = self.close_over_max_connections(new.max_connections);
+        let mut new = new;
+        if let (Some(o), Some(n)) = (old.cluster.as_ref(), new.cluster.as_mut()) {
+            // A port of 0 (any free port) keeps the one listened on.
+            if n.port == 0 {
+                n.port = o.port;
+            }
+        }
+        let new = Arc::new(new);
         *self.live.write() = Live {
-            config: Arc::new(new),
+            config: new.clone(),
             info: Arc::new(info),
         };
         self.config_generation.fetch_add(1, Ordering::AcqRel);
+        let cluster = crate::route::reload::apply(self, old.cluster.as_ref(), new.cluster.as_ref());
         Ok(ReloadOutcome {
             closed_over_max_connections,
+            cluster,
         })
     }
 
@@ -586,8 +602,10 @@ impl Server {
             .cluster
             .as_ref()
             .map_or(0, |c| c.connect_retries);
+        // A configured route a reload removed is not tried again.
+        let removed = dial.explicit && !crate::route::reload::still_configured(self, &dial.url);
         match dial.clone().retry(now, retries) {
-            Some(next) if !self.is_shutting_down() => self.routes.requeue_dial(next),
+            Some(next) if !self.is_shutting_down() && !removed => self.routes.requeue_dial(next),
             _ => self.routes.dial_done(&dial),
         }
     }

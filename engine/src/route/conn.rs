@@ -327,7 +327,9 @@ impl RouteConn {
                 .cluster
                 .as_ref()
                 .map_or(0, |c| c.connect_retries);
-            let again = if self.no_redial || self.server.is_shutting_down() {
+            // A configured route a reload removed is not dialled again.
+            let removed = d.explicit && !super::reload::still_configured(&self.server, &d.url);
+            let again = if self.no_redial || removed || self.server.is_shutting_down() {
                 None
             } else if self.stage == Stage::Ready {
                 // A working route was lost: start counting attempts again.

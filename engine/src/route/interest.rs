@@ -183,8 +183,10 @@ impl Account {
     /// Whether our interest in `subject` may be announced to routes (the cluster's
     /// `import` permission: what we accept from peers).
     fn may_export(&self, subject: &[u8]) -> bool {
-        let rules = self.route_import.get().and_then(|r| r.as_ref());
-        rules.is_none_or(|r| r.allows_subscribe(subject, None))
+        let rules = self.route_import.read();
+        rules
+            .as_ref()
+            .is_none_or(|r| r.allows_subscribe(subject, None))
     }
 
     /// Sends this account's whole local interest to a new route (`RS+` per subject and

@@ -15,6 +15,7 @@ mod dial;
 mod handshake;
 pub(crate) mod interest;
 mod pool;
+pub(crate) mod reload;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -24,5 +25,6 @@ pub use conn::RouteConn;
 pub use dial::{RouteDial, RouteSlot};
 pub use interest::RemoteInterest;
 pub use pool::{fnv1a32, pool_index};
+pub use reload::{settings_changed as cluster_settings_changed, ClusterReload};
 pub use table::{RouteHandle, RouteStart, RouteTable};
 pub use url::{RouteUrl, RouteUrlError};

@@ -913,3 +913,45 @@ fn routed_messages_are_counted_as_the_reference() {
         .sum();
     assert_eq!(route_in, 2);
 }
+
+#[test]
+fn reload_removes_and_adds_routes_and_refuses_a_new_port() {
+    let mut net = Net::new(vec![
+        base_config("A", vec![url(1)]),
+        base_config("B", vec![]),
+    ]);
+    net.settle();
+    assert_eq!(net.servers[0].routes().len(), 4);
+    let with_routes = |routes: Vec<RouteUrl>, name: &str| {
+        let mut c = base_config("A", routes);
+        c.cluster.as_mut().unwrap().name = Some(name.to_string());
+        c
+    };
+    // Removed: every connection of the route closes and nobody dials it again.
+    let outcome = net.servers[0].reload(with_routes(vec![], "t")).unwrap();
+    assert_eq!(outcome.cluster.removed_routes, vec![url(1); 4]);
+    assert_eq!(outcome.cluster.name, None);
+    net.settle();
+    assert_eq!(net.servers[0].routes().len(), 0);
+    assert_eq!(net.servers[1].routes().len(), 0);
+    // Added again, under a new cluster name: dialled, and the name is in force.
+    let outcome = net.servers[0]
+        .reload(with_routes(vec![url(1)], "t"))
+        .unwrap();
+    assert!(outcome.cluster.removed_routes.is_empty());
+    net.settle();
+    assert_eq!(net.servers[0].routes().len(), 4);
+    let outcome = net.servers[0]
+        .reload(with_routes(vec![url(1)], "t2"))
+        .unwrap();
+    assert_eq!(outcome.cluster.name.as_deref(), Some("t2"));
+    assert_eq!(net.servers[0].routes().cluster_name().0, "t2");
+    // The cluster listener cannot move.
+    let mut moved = with_routes(vec![url(1)], "t2");
+    moved.cluster.as_mut().unwrap().port = 7000;
+    let old_port = net.servers[0].config().cluster.as_ref().unwrap().port;
+    assert_eq!(
+        net.servers[0].reload(moved).unwrap_err().to_string(),
+        format!("config reload not supported for cluster port: old={old_port}, new=7000")
+    );
+}
