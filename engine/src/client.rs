@@ -802,8 +802,8 @@ impl Client {
 
     /// Delivers one message to the subscriptions of a match result: local subscribers get a
     /// `MSG`, and every route with matching interest gets one `RMSG` naming the queue groups
-    /// it must serve. A queue group is served by a local member when it has one, else by
-    /// one route chosen by weight. A message that came from a route only reaches local
+    /// it must serve. A queue group is served by one member drawn uniformly over its local
+    /// members and the queue weights of the routes' interest. A message that came from a route only reaches local
     /// subscribers (and the queue groups the peer named): it is never sent to another route.
     fn deliver_result(
         &mut self,
@@ -838,40 +838,40 @@ impl Client {
                     continue;
                 }
             }
-            let start = (self.next_random() % n as u64) as usize;
-            let mut served = false;
-            let mut remote_weight = 0u64;
-            for i in 0..n {
-                let sub = &group.members[(start + i) % n];
-                if sub.remote.is_some() {
-                    if !sub.is_closed() {
-                        remote_weight += u64::from(sub.weight());
-                    }
-                    continue;
-                }
-                if !self.opts.echo && Arc::ptr_eq(&sub.client, &self.shared) {
-                    continue;
-                }
-                if self.deliver_to(sub, subject, reply, hdr, payload) {
-                    served = true;
+            // One draw over every member that may serve the group: a local member counts
+            // once, a route's interest (not for a message that came from a route) counts its
+            // queue weight, so a group is spread evenly over its members cluster-wide.
+            let total: u64 = group
+                .members
+                .iter()
+                .map(|sub| self.queue_slots(sub, from_route))
+                .sum();
+            if total == 0 {
+                continue;
+            }
+            let mut pick = self.next_random() % total;
+            let mut chosen = 0;
+            for (i, sub) in group.members.iter().enumerate() {
+                let slots = self.queue_slots(sub, from_route);
+                if pick < slots {
+                    chosen = i;
                     break;
                 }
+                pick -= slots;
             }
-            if served {
-                delivered = true;
-            } else if !from_route && remote_weight > 0 {
-                let mut pick = self.next_random() % remote_weight;
-                for sub in group
-                    .members
-                    .iter()
-                    .filter(|s| s.remote.is_some() && !s.is_closed())
-                {
-                    let w = u64::from(sub.weight());
-                    if pick < w {
-                        route_send(&mut routes, sub, Some(&group.name));
-                        break;
-                    }
-                    pick -= w;
+            // The drawn member first; when it cannot take the message, the next ones in turn.
+            for i in 0..n {
+                let sub = &group.members[(chosen + i) % n];
+                if self.queue_slots(sub, from_route) == 0 {
+                    continue;
+                }
+                if sub.remote.is_some() {
+                    route_send(&mut routes, sub, Some(&group.name));
+                    break;
+                }
+                if self.deliver_to(sub, subject, reply, hdr, payload) {
+                    delivered = true;
+                    break;
                 }
             }
         }
@@ -1437,6 +1437,24 @@ impl Client {
     fn flush_touched(&mut self) {
         for c in self.touched.drain(..) {
             c.outbound.flush();
+        }
+    }
+
+    /// How many slots a queue group member takes in the draw that picks the one member
+    /// serving a message: a local member one, a route's interest its queue weight (none for
+    /// a message that came from a route, or once closed), the publisher itself without echo
+    /// none.
+    fn queue_slots(&self, sub: &SubRef, from_route: bool) -> u64 {
+        if sub.remote.is_some() {
+            if from_route || sub.is_closed() {
+                0
+            } else {
+                u64::from(sub.weight())
+            }
+        } else if !self.opts.echo && Arc::ptr_eq(&sub.client, &self.shared) {
+            0
+        } else {
+            1
         }
     }
 

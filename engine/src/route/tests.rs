@@ -382,41 +382,91 @@ fn messages_cross_once_per_route() {
     assert_eq!(a.count("HMSG foo 1 12 14\r\nNATS/1.0\r\n\r\nhi"), 1);
 }
 
+/// Publishes `total` messages on `work` from `publisher` and counts what each member got.
+fn queue_counts(
+    net: &mut Net,
+    publisher: &mut TestClient,
+    members: &mut [TestClient],
+    total: usize,
+) -> Vec<usize> {
+    let batch = "PUB work 1\r\nx\r\n".repeat(100);
+    for _ in 0..total / 100 {
+        publisher.send(net, &batch);
+    }
+    members
+        .iter_mut()
+        .map(|m| m.count("MSG work 1 1"))
+        .collect()
+}
+
 #[test]
-fn queue_groups_get_each_message_once_cluster_wide_local_first() {
+fn queue_groups_spread_uniformly_over_members_cluster_wide() {
     let mut net = Net::new(vec![
         base_config("A", vec![]),
         base_config("B", vec![url(0)]),
         base_config("C", vec![url(0)]),
     ]);
     net.settle();
-    let mut members: Vec<TestClient> = (0..3).map(|i| net.client(i, PLAIN)).collect();
+    // One member on A, one on B (the publisher's server), two on C.
+    let mut members: Vec<TestClient> = [0, 1, 2, 2].iter().map(|&i| net.client(i, PLAIN)).collect();
     for m in members.iter_mut() {
         m.send(&mut net, "SUB work q 1\r\n");
     }
     let mut publisher = net.client(1, PLAIN);
-    for _ in 0..30 {
-        publisher.send(&mut net, "PUB work 1\r\nx\r\n");
-    }
-    let counts: Vec<usize> = members
-        .iter_mut()
-        .map(|m| m.count("MSG work 1 1"))
-        .collect();
-    assert_eq!(counts, vec![0, 30, 0], "the local member is preferred");
-    members[1].send(&mut net, "UNSUB 1\r\n");
-    for _ in 0..60 {
-        publisher.send(&mut net, "PUB work 1\r\nx\r\n");
-    }
-    let counts: Vec<usize> = members
-        .iter_mut()
-        .map(|m| m.count("MSG work 1 1"))
-        .collect();
-    assert_eq!(counts[0] + counts[2], 60, "exactly once: {counts:?}");
-    assert_eq!(counts[1], 0);
-    assert!(
-        counts[0] > 0 && counts[2] > 0,
-        "spread over the routes: {counts:?}"
+    let counts = queue_counts(&mut net, &mut publisher, &mut members, 3000);
+    assert_eq!(
+        counts.iter().sum::<usize>(),
+        3000,
+        "exactly once: {counts:?}"
     );
+    // B draws over its member and the routes' weights (A 1, C 2), C over its two members:
+    // a quarter each (750), the local member not preferred.
+    for c in &counts {
+        assert!((600..=900).contains(c), "uneven spread: {counts:?}");
+    }
+    // With the local member gone, everything crosses the routes, still evenly.
+    members[1].send(&mut net, "UNSUB 1\r\n");
+    let counts = queue_counts(&mut net, &mut publisher, &mut members, 3000);
+    assert_eq!(counts[1], 0);
+    assert_eq!(
+        counts.iter().sum::<usize>(),
+        3000,
+        "exactly once: {counts:?}"
+    );
+    for c in [counts[0], counts[2], counts[3]] {
+        assert!((850..=1150).contains(&c), "uneven spread: {counts:?}");
+    }
+}
+
+#[test]
+fn a_routed_queue_message_reaches_exactly_one_local_member() {
+    let mut net = Net::new(vec![
+        base_config("A", vec![]),
+        base_config("B", vec![url(0)]),
+    ]);
+    net.settle();
+    // Members on both servers; A publishes: whatever B gets stays on B.
+    let mut members: Vec<TestClient> = [0, 1, 1].iter().map(|&i| net.client(i, PLAIN)).collect();
+    for m in members.iter_mut() {
+        m.send(&mut net, "SUB work q 1\r\n");
+    }
+    let mut publisher = net.client(0, PLAIN);
+    let counts = queue_counts(&mut net, &mut publisher, &mut members, 3000);
+    assert_eq!(
+        counts.iter().sum::<usize>(),
+        3000,
+        "exactly once: {counts:?}"
+    );
+    for c in &counts {
+        assert!((850..=1150).contains(c), "uneven spread: {counts:?}");
+    }
+    let b_out: u64 = net.servers[1]
+        .routes()
+        .routes()
+        .iter()
+        .map(|h| h.shared.outbound.stats().msgs)
+        .sum();
+    assert_eq!(b_out, 0, "B sent a routed queue message back");
 }
 
 #[test]
