@@ -500,9 +500,10 @@ impl RouteConn {
             },
             Role::Accepted => (!info.route_account.is_empty()).then(|| info.route_account.clone()),
         };
-        let refusal = if pooled && ours != theirs {
-            Some(format!("Mismatch route pool size: {ours} vs {theirs}"))
-        } else if !pooled && pinned.is_some() {
+        // Pool sizes may differ (rolling updates): the set has as many connections as the
+        // larger pool, each side placing its accounts by its own size.
+        let effective = ours.max(theirs);
+        let refusal = if !pooled && pinned.is_some() {
             Some(format!(
                 "Not possible to have a dedicated route for account {:?} between those servers",
                 pinned.as_deref().unwrap_or_default()
@@ -510,7 +511,7 @@ impl RouteConn {
         } else if !self.is_solicited()
             && pooled
             && pinned.is_none()
-            && usize::try_from(info.route_pool_idx).map_or(true, |i| i >= ours)
+            && usize::try_from(info.route_pool_idx).map_or(true, |i| i >= effective)
         {
             Some(format!(
                 "Invalid route pool index: {} - pool size is {theirs}",
@@ -554,9 +555,10 @@ impl RouteConn {
             } else {
                 Vec::new()
             },
+            pool_size: if pooled { ours } else { 0 },
         };
         self.remote = Some(info);
-        let size = if pooled { ours } else { 1 };
+        let size = if pooled { effective } else { 1 };
         match self.server.routes().register(new, size) {
             Registered::Duplicate => {
                 let text = if self.is_solicited() {

@@ -40,8 +40,9 @@ pub struct RouteHandle {
     pub remote_name: String,
     /// Which connection of the set it is.
     pub slot: RouteSlot,
-    /// The peer's pool size (0: pooling off on the peer).
-    pub peer_pool_size: usize,
+    /// The pool size our accounts are placed with on this connection: ours, as the
+    /// reference places them (0: pooling off on either side, the connection carries all).
+    pub pool_size: usize,
     /// We dialled it.
     pub solicited: bool,
     /// Dialled because it is configured (or inherited that from a duplicate).
@@ -67,11 +68,11 @@ impl RouteHandle {
         match &self.slot {
             RouteSlot::Pinned(a) => a == account,
             RouteSlot::Pool(i) => {
-                if self.peer_pool_size == 0 {
+                if self.pool_size == 0 {
                     return true;
                 }
                 !self.pinned_here.iter().any(|p| p == account)
-                    && pool_index(account.as_bytes(), self.peer_pool_size) == *i
+                    && pool_index(account.as_bytes(), self.pool_size) == *i
             }
         }
     }
@@ -118,6 +119,8 @@ pub(crate) struct NewRoute {
     pub solicited: bool,
     pub dial: Option<RouteDial>,
     pub pinned_here: Vec<String>,
+    /// See [`RouteHandle::pool_size`].
+    pub pool_size: usize,
 }
 
 /// What [`RouteTable::register`] decided.
@@ -284,7 +287,7 @@ impl RouteTable {
             remote_id,
             remote_name: new.info.server_name.clone(),
             slot,
-            peer_pool_size: usize::try_from(new.info.route_pool_size.max(0)).unwrap_or(0),
+            pool_size: new.pool_size,
             solicited: new.solicited,
             configured: AtomicBool::new(configured),
             info: new.info,

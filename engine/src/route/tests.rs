@@ -1005,3 +1005,56 @@ fn reload_removes_and_adds_routes_and_refuses_a_new_port() {
         format!("config reload not supported for cluster port: old={old_port}, new=7000")
     );
 }
+
+fn with_pool(name: &str, routes: Vec<RouteUrl>, pool_size: usize) -> ServerConfig {
+    let mut config = base_config(name, routes);
+    if let Some(cluster) = config.cluster.as_mut() {
+        cluster.pool_size = pool_size;
+    }
+    config
+}
+
+/// Subscribes on each server in turn and publishes on the other: every message crosses.
+fn messages_cross_both_ways(net: &mut Net) {
+    for (sub_on, pub_on) in [(0, 1), (1, 0)] {
+        let mut subscriber = net.client(sub_on, PLAIN);
+        subscriber.send(net, "SUB cross 1\r\n");
+        let mut publisher = net.client(pub_on, PLAIN);
+        publisher.send(net, &"PUB cross 1\r\nx\r\n".repeat(20));
+        assert_eq!(
+            subscriber.count("MSG cross 1 1"),
+            20,
+            "published on {pub_on}, subscribed on {sub_on}"
+        );
+    }
+}
+
+#[test]
+fn different_pool_sizes_connect_with_the_larger_pool() {
+    for (a, b) in [(5, 3), (3, 5)] {
+        let mut net = Net::new(vec![
+            with_pool("A", vec![], a),
+            with_pool("B", vec![url(0)], b),
+        ]);
+        net.settle();
+        // Five pooled connections and the `$SYS` one on both sides, whoever dialled.
+        assert_eq!(net.servers[0].routes().len(), 6, "pools {a} and {b}");
+        assert_eq!(net.servers[1].routes().len(), 6, "pools {a} and {b}");
+        messages_cross_both_ways(&mut net);
+    }
+}
+
+#[test]
+fn pooling_disabled_on_one_side_still_sends_interest() {
+    for (a, b) in [(0, 3), (3, 0)] {
+        let mut net = Net::new(vec![
+            with_pool("A", vec![], a),
+            with_pool("B", vec![url(0)], b),
+        ]);
+        net.settle();
+        // One connection that carries every account.
+        assert_eq!(net.servers[0].routes().len(), 1, "pools {a} and {b}");
+        assert_eq!(net.servers[1].routes().len(), 1, "pools {a} and {b}");
+        messages_cross_both_ways(&mut net);
+    }
+}
