@@ -1,7 +1,7 @@
 //! Clustering options from the command line (`--cluster`, `--routes`, ...) merged over the
 //! file's `cluster {}` block, and the cluster listener.
 
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
 use engine::conf::cluster_block::ClusterFileOptions;
 use engine::config::{ClusterConfig, RouteAuth, RoutePermissions};
@@ -180,23 +180,19 @@ pub fn bind(c: &ClusterConfig) -> Result<TcpListener, String> {
 }
 
 /// This server's client URLs as peers advertise them: the client host and port, or for
-/// an any-address listener the address other hosts reach us by.
+/// an any-address listener every address other hosts reach us by (IPv4 and IPv6).
 pub fn client_urls(host: &str, port: u16) -> Vec<String> {
     let any = host.is_empty() || host == "0.0.0.0" || host == "::" || host == "[::]";
     if !any {
         return vec![crate::host_port(host, port)];
     }
-    // The local address of a (never sent) UDP "connection" is the outgoing interface's.
-    let ip = UdpSocket::bind("0.0.0.0:0")
-        .and_then(|s| s.connect("192.0.2.1:9").map(|()| s))
-        .and_then(|s| s.local_addr())
-        .map(|a| a.ip())
-        .ok()
-        .filter(|ip| !ip.is_unspecified() && !ip.is_loopback());
-    match ip {
-        Some(ip) => vec![crate::host_port(&ip.to_string(), port)],
-        None => vec![crate::host_port("127.0.0.1", port)],
+    let ips = crate::host_ips::global_unicast_ips();
+    if ips.is_empty() {
+        return vec![crate::host_port("127.0.0.1", port)];
     }
+    ips.iter()
+        .map(|ip| crate::host_port(&ip.to_string(), port))
+        .collect()
 }
 
 #[cfg(test)]

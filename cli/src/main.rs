@@ -2,6 +2,7 @@
 
 mod cluster;
 mod flags;
+mod host_ips;
 mod lame_duck;
 mod logfile;
 mod logger;
