@@ -18,8 +18,9 @@
 //!   gossip) and `/routez` has the reference's shape;
 //! * refused routes (credentials, cluster name), dynamic cluster names,
 //!   `--no_advertise`, `--cluster_advertise`, `connect_urls` following
-//!   membership, pinned accounts, pool sizes, ~1 MB payloads, queue groups
-//!   spread over local and remote members.
+//!   membership, pinned accounts, pool sizes (equal, different, pooling
+//!   disabled on one side), ~1 MB payloads, queue groups spread uniformly
+//!   over local and remote members, advertised hosts on any-address listeners.
 //!
 //! Every test here passes against our server; scenarios where it still
 //! differs from the reference are added here once it no longer does.
@@ -350,4 +351,72 @@ fn reference_queue_weights() {
 #[test]
 fn mixed_queue_weights_reference_receives() {
     support::queue_weights([O, R, R], "mixqw2");
+}
+
+/// Listening on every address, our node advertises in `connect_urls` the
+/// host's IPv4 and IPv6 global unicast addresses, as the reference does.
+#[test]
+fn ours_advertises_the_hosts_the_reference_does() {
+    support::advertised_hosts_match_reference([O, O]);
+}
+
+/// The same in a mixed pair.
+#[test]
+fn mixed_advertised_hosts() {
+    support::advertised_hosts_match_reference([O, R]);
+}
+
+/// A queue group with a member on each node: messages published on one node
+/// are spread over the local and the remote member (the local one is not
+/// preferred).
+#[test]
+fn ours_queue_spread() {
+    support::queue_spread([O, O], "ourslq");
+}
+
+/// The same when our node is the publisher's, then the receiver's.
+#[test]
+fn mixed_queue_spread() {
+    support::queue_spread([R, O], "mixlq1");
+    support::queue_spread([O, R], "mixlq2");
+}
+
+/// Pool sizes 5 and 3: the routes form with the larger pool (6 connections
+/// per peer with the `$SYS` one).
+#[test]
+fn ours_pool_sizes_differ() {
+    support::pool_sizes([O, O], 5, "ourspool1");
+}
+
+/// The same in mixed pairs, whichever side is ours.
+#[test]
+fn mixed_pool_sizes_differ() {
+    support::pool_sizes([O, R], 5, "mixpool1");
+    support::pool_sizes([R, O], 5, "mixpool2");
+}
+
+/// Our node with `pool_size: -1` and a pooled peer: one route, interest sent
+/// on it right after the handshake, messages cross both ways.
+#[test]
+fn ours_pool_disabled_on_one_side() {
+    support::pool_sizes([O, O], -1, "ourspool2");
+}
+
+/// The same with a reference peer.
+#[test]
+fn mixed_pool_disabled_on_our_side() {
+    support::pool_sizes([O, R], -1, "mixpool3");
+}
+
+/// A node of ours receiving routed messages for a queue group with two local
+/// members splits them about evenly, and groups are weighed by member count.
+#[test]
+fn ours_queue_weights() {
+    support::queue_weights([O, O, O], "oursqw");
+}
+
+/// The same when our node C receives from reference nodes.
+#[test]
+fn mixed_queue_weights_ours_receives() {
+    support::queue_weights([R, R, O], "mixqw1");
 }
