@@ -41,6 +41,8 @@ pub enum CloseReason {
     RouteToSelf,
     /// The route's cluster name did not match ours.
     ClusterNameConflict,
+    /// The peer sent an error (`-ERR`) on a route.
+    ParseError,
 }
 
 impl CloseReason {
@@ -77,6 +79,7 @@ impl CloseReason {
             CloseReason::DuplicateRoute => "Duplicate Route",
             CloseReason::RouteToSelf => "Route To Self",
             CloseReason::ClusterNameConflict => "Cluster Name Conflict",
+            CloseReason::ParseError => "Parse Error",
         }
     }
 }

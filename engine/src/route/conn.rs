@@ -320,6 +320,7 @@ impl RouteConn {
         if reason == CloseReason::DuplicateRoute || reason == CloseReason::RouteToSelf {
             self.no_redial = true;
         }
+        let mut reconnect = None;
         if let Some(d) = redial {
             let retries = self
                 .server
@@ -340,7 +341,13 @@ impl RouteConn {
                 d.clone().retry(self.last_now, retries)
             };
             match again {
-                Some(next) => table.requeue_dial(next),
+                Some(next) => {
+                    reconnect = Some(format!(
+                        "Attempting reconnect for solicited route {:?}",
+                        next.url.masked()
+                    ));
+                    table.requeue_dial(next)
+                }
                 None => table.dial_done(&d),
             }
         }
@@ -350,6 +357,13 @@ impl RouteConn {
             format!("Router connection closed: {reason} - Remote: {remote_name}")
         };
         self.push_log(LogLevel::Info, text);
+        if let Some(text) = reconnect {
+            // A server line (no connection prefix), after the close as the reference's.
+            self.log.push(LogEvent {
+                level: LogLevel::Debug,
+                text,
+            });
+        }
         self.delivery.finish(now);
     }
 
@@ -373,8 +387,8 @@ impl RouteConn {
             }
             RouteOp::Ok => {}
             RouteOp::Err(text) => {
-                self.push_log(LogLevel::Error, format!("Router Error '{text}'"));
-                self.close(CloseReason::ProtocolViolation);
+                self.push_log(LogLevel::Error, format!("Route Error '{text}'"));
+                self.close(CloseReason::ParseError);
             }
             RouteOp::Sub {
                 account,
@@ -455,8 +469,12 @@ impl RouteConn {
             return;
         }
         let cluster = self.cluster();
+        let name_before = self.server.routes().cluster_name().0;
         match check_connect(&self.server, &cluster, &c) {
-            Ok(()) => self.stage = Stage::AwaitInfo,
+            Ok(()) => {
+                self.stage = Stage::AwaitInfo;
+                self.log_name_change(&name_before);
+            }
             Err(refusal) => {
                 self.push_log(LogLevel::Error, refusal.log);
                 if let Some(text) = refusal.text {
@@ -528,9 +546,25 @@ impl RouteConn {
             return;
         }
         if self.is_solicited() {
-            let table = self.server.routes();
-            if info.cluster != table.cluster_name().0 {
-                table.adopt_name(&info.cluster, info.cluster_dynamic);
+            let name_before = self.server.routes().cluster_name().0;
+            if !info.cluster.is_empty() && info.cluster != name_before {
+                let table = self.server.routes();
+                if !table.adopt_name(&info.cluster, info.cluster_dynamic) {
+                    // Their name is not ours and ours is not to give up: as the reference,
+                    // the CONNECT goes out (the peer refuses it in its words), then we close
+                    // and dial again later.
+                    let connect_sent = matches!(
+                        &self.role,
+                        Role::Solicited(d) if matches!(d.slot, RouteSlot::Pinned(_))
+                    );
+                    if !connect_sent {
+                        let cluster = self.cluster();
+                        self.send_connect(&cluster);
+                    }
+                    self.close(CloseReason::ClusterNameConflict);
+                    return;
+                }
+                self.log_name_change(&name_before);
             }
         }
         let slot = match pinned {
@@ -848,6 +882,18 @@ impl RouteConn {
             self.closed = Some(reason);
         }
         self.shared.outbound.close(reason);
+    }
+
+    /// `Cluster name updated to <name>` (a server line, no connection prefix) when the
+    /// cluster name is no longer `before`.
+    fn log_name_change(&mut self, before: &str) {
+        let now = self.server.routes().cluster_name().0;
+        if now != before && self.log.len() < 4096 {
+            self.log.push(LogEvent {
+                level: LogLevel::Info,
+                text: format!("Cluster name updated to {now}"),
+            });
+        }
     }
 
     fn push_log(&mut self, level: LogLevel, text: String) {

@@ -127,7 +127,7 @@ pub(crate) fn check_connect(
             return Err(Refusal {
                 text: Some("Authorization Violation".to_string()),
                 reason: crate::CloseReason::AuthenticationViolation,
-                log: "Authorization Error".to_string(),
+                log: format!("authentication error - User {:?}", c.user),
             });
         }
     }

@@ -369,8 +369,8 @@ impl RouteTable {
         if n.name == theirs || theirs.is_empty() || !n.dynamic {
             return false;
         }
-        // Two generated names converge on the smaller one.
-        if their_dynamic && theirs > n.name.as_str() {
+        // Two generated names converge on the larger one, as the reference's do.
+        if their_dynamic && theirs < n.name.as_str() {
             return false;
         }
         n.name = theirs.to_string();

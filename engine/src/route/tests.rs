@@ -1058,3 +1058,98 @@ fn pooling_disabled_on_one_side_still_sends_interest() {
         messages_cross_both_ways(&mut net);
     }
 }
+
+/// Connects a fresh connection `dialled` from `from` to `to` and shuttles bytes until
+/// nothing moves or one end closes; returns (solicited, accepted) after both ended.
+fn refused_pair(net: &Net, from: usize, to: usize, route: RouteUrl) -> (Vec<String>, Vec<String>) {
+    let dial = RouteDial::new(route, super::RouteSlot::Pool(0), false);
+    let mut accept = net.servers[to].accept_route(Net::peer(from), net.now);
+    let mut solicit = net.servers[from].solicit_route(
+        dial,
+        SocketAddr::from(([127, 0, 0, 1], cluster_port(to))),
+        net.now,
+    );
+    let (mut s_in, mut a_in) = (BytesMut::new(), BytesMut::new());
+    for _ in 0..20 {
+        let mut moved = false;
+        if drain(solicit.shared(), &mut a_in) {
+            moved = true;
+            accept.handle_input(&mut a_in, net.now);
+        }
+        if drain(accept.shared(), &mut s_in) {
+            moved = true;
+            solicit.handle_input(&mut s_in, net.now);
+        }
+        if !moved {
+            break;
+        }
+    }
+    solicit.handle_read_closed(crate::CloseReason::ClientClosed);
+    accept.handle_read_closed(crate::CloseReason::ClientClosed);
+    solicit.finish(net.now);
+    accept.finish(net.now);
+    let texts = |c: &mut RouteConn| c.drain_log().map(|e| e.text).collect::<Vec<_>>();
+    (texts(&mut solicit), texts(&mut accept))
+}
+
+fn has(lines: &[String], needle: &str) -> bool {
+    lines.iter().any(|l| l.contains(needle))
+}
+
+#[test]
+fn refused_route_logs_in_the_references_words() {
+    let mut a_cfg = base_config("A", vec![]);
+    a_cfg.cluster.as_mut().unwrap().auth = Some(RouteAuth {
+        user: "ruser".into(),
+        password: Secret::new("T0pS3cr3t"),
+    });
+    let mut other = base_config("C", vec![]);
+    other.cluster.as_mut().unwrap().name = Some("other".into());
+    let net = Net::new(vec![a_cfg, base_config("B", vec![]), other]);
+    let mut bad = url(0);
+    bad.user = Some("ruser".into());
+    bad.password = Some("wrong".into());
+    let (solicited, accepted) = refused_pair(&net, 1, 0, bad);
+    assert!(
+        has(&accepted, "authentication error - User \"ruser\""),
+        "{accepted:?}"
+    );
+    assert!(
+        has(&solicited, "Route Error 'Authorization Violation'"),
+        "{solicited:?}"
+    );
+    assert!(
+        has(&solicited, "Router connection closed: Parse Error"),
+        "{solicited:?}"
+    );
+    assert!(
+        solicited.iter().any(|l| l
+            == "Attempting reconnect for solicited route \"nats-route://ruser:xxxxx@127.0.0.1:16222\""),
+        "{solicited:?}"
+    );
+    // Another configured cluster name: the dialler closes on the acceptor's INFO.
+    let (solicited, accepted) = refused_pair(&net, 2, 1, url(1));
+    assert!(
+        has(
+            &solicited,
+            "Router connection closed: Cluster Name Conflict"
+        ),
+        "{solicited:?}"
+    );
+    assert!(
+        has(&accepted, "Router connection closed: Cluster Name Conflict"),
+        "{accepted:?}"
+    );
+}
+
+#[test]
+fn a_generated_cluster_name_is_updated_in_the_references_words() {
+    let mut b = base_config("B", vec![]);
+    b.cluster.as_mut().unwrap().name = None;
+    let net = Net::new(vec![base_config("A", vec![]), b]);
+    let (solicited, _) = refused_pair(&net, 1, 0, url(0));
+    assert!(
+        solicited.iter().any(|l| l == "Cluster name updated to t"),
+        "{solicited:?}"
+    );
+}

@@ -72,6 +72,18 @@ impl RouteUrl {
         }
     }
 
+    /// The URL with the password masked, as the reference shows a route it dials again
+    /// (`nats-route://user:xxxxx@h:p`).
+    pub fn masked(&self) -> String {
+        let userinfo = match (&self.user, &self.password) {
+            (Some(u), Some(_)) => format!("{u}:xxxxx@"),
+            (Some(u), None) => format!("{u}@"),
+            (None, Some(_)) => ":xxxxx@".to_string(),
+            (None, None) => String::new(),
+        };
+        format!("nats-route://{userinfo}{}", self.address())
+    }
+
     /// The URL without credentials, as the reference shows routes (`nats-route://h:p/`).
     pub fn redacted(&self) -> String {
         format!("nats-route://{}", self.address())
@@ -123,6 +135,14 @@ fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn masked_as_the_reference_shows_a_redial() {
+        let u = RouteUrl::parse("nats-route://ruser:T0pS3cr3t@127.0.0.1:6222").unwrap();
+        assert_eq!(u.masked(), "nats-route://ruser:xxxxx@127.0.0.1:6222");
+        let u = RouteUrl::parse("nats://127.0.0.1:6223").unwrap();
+        assert_eq!(u.masked(), "nats-route://127.0.0.1:6223");
+    }
+
     use super::*;
 
     #[test]
