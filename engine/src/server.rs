@@ -203,6 +203,24 @@ pub enum ReloadError {
     },
 }
 
+/// `len` base-62 characters drawn one by one from a splitmix64 stream seeded with `seed`
+/// (every character random, as the reference's generated cluster names).
+fn random_base62(seed: u64, len: usize) -> String {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            BASE62_DIGITS[(z % 62) as usize] as char
+        })
+        .collect()
+}
+
+const BASE62_DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
 /// `n` in `len` base-62 digits (low digits first).
 fn base62(mut n: u64, len: usize) -> String {
     const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -249,7 +267,10 @@ impl Server {
         if let Some(cluster) = &config.cluster {
             match &cluster.name {
                 Some(name) => routes.set_name(name.clone(), false),
-                None => routes.set_name(base62(seed.rng.rotate_left(29) ^ 0x5bd1_e995, 22), true),
+                None => routes.set_name(
+                    random_base62(seed.rng.rotate_left(29) ^ 0x5bd1_e995, 22),
+                    true,
+                ),
             }
         }
         let import = config

@@ -1153,3 +1153,19 @@ fn a_generated_cluster_name_is_updated_in_the_references_words() {
         "{solicited:?}"
     );
 }
+
+#[test]
+fn a_generated_cluster_name_is_22_random_characters() {
+    let mut a = base_config("A", vec![]);
+    a.cluster.as_mut().unwrap().name = None;
+    let net = Net::new(vec![a]);
+    let (name, dynamic) = net.servers[0].routes().cluster_name();
+    assert!(dynamic);
+    assert_eq!(name.len(), 22, "{name}");
+    assert!(name.chars().all(|c| c.is_ascii_alphanumeric()), "{name}");
+    // No half of it is padding: both halves vary.
+    for half in [&name[..11], &name[11..]] {
+        let distinct: std::collections::HashSet<char> = half.chars().collect();
+        assert!(distinct.len() >= 5, "{name}");
+    }
+}
