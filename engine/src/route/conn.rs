@@ -23,6 +23,19 @@ use crate::CloseReason;
 /// Longest interval between route PINGs (the reference pings routes at least this often).
 const ROUTE_PING_INTERVAL: Duration = Duration::from_secs(30);
 
+/// Longest wait before a route's first PING (the reference's short first ping).
+const FIRST_PING_INTERVAL: Duration = Duration::from_secs(1);
+
+/// When a new route sends its first PING: after at most [`FIRST_PING_INTERVAL`] (or the
+/// shorter ping interval), plus up to a fifth more drawn from `rng`, as the reference.
+fn first_ping(ping: Duration, rng: u64) -> Duration {
+    let base = ping.min(FIRST_PING_INTERVAL);
+    let spread = u64::try_from(base.as_nanos() / 5)
+        .unwrap_or(u64::MAX)
+        .max(1);
+    base + Duration::from_nanos(rng % spread)
+}
+
 /// Which side dialled.
 #[derive(Debug)]
 enum Role {
@@ -65,6 +78,9 @@ pub struct RouteConn {
     pings_out: u32,
     /// When our last PING went out (for the round trip time).
     ping_sent: Option<Instant>,
+    /// The next pool connection to dial once the peer answers our first PING (as the
+    /// reference, which so knows its credentials were taken before dialling more).
+    next_in_pool: Option<RouteDial>,
     closed: Option<CloseReason>,
     /// Do not dial this route again when it ends (route to self, lost duplicate).
     no_redial: bool,
@@ -110,9 +126,10 @@ impl RouteConn {
             remote: None,
             delivery,
             handshake_deadline: Some(now + cluster.auth_timeout.max(Duration::from_secs(1))),
-            next_ping: Some(now + ping),
+            next_ping: Some(now + first_ping(ping, rng)),
             pings_out: 0,
             ping_sent: None,
+            next_in_pool: None,
             closed: None,
             no_redial: false,
             finished: false,
@@ -380,6 +397,9 @@ impl RouteConn {
             }
             RouteOp::Pong => {
                 self.pings_out = 0;
+                if let Some(next) = self.next_in_pool.take() {
+                    self.server.routes().queue_dial(next);
+                }
                 if let Some(sent) = self.ping_sent.take() {
                     let rtt = self.last_now.saturating_duration_since(sent);
                     self.shared.counters.set_rtt(rtt);
@@ -655,7 +675,11 @@ impl RouteConn {
                     if !handle.is_pinned() && count < size {
                         let next =
                             RouteDial::new(d.url.clone(), RouteSlot::Pool(count), d.explicit);
-                        self.server.routes().queue_dial(next);
+                        self.next_in_pool = Some(next);
+                        self.pings_out += 1;
+                        self.ping_sent = Some(self.last_now);
+                        self.trace_line("->> [PING]");
+                        self.queue(encode::ping);
                     }
                 }
                 self.handle = Some(handle);

@@ -1169,3 +1169,34 @@ fn a_generated_cluster_name_is_22_random_characters() {
         assert!(distinct.len() >= 5, "{name}");
     }
 }
+
+#[test]
+fn the_pool_fills_after_each_pong_and_pings_start_within_a_second() {
+    let mut configs = vec![base_config("A", vec![]), base_config("B", vec![url(0)])];
+    for c in configs.iter_mut() {
+        c.trace = true;
+    }
+    let mut net = Net::new(configs);
+    net.settle();
+    assert_eq!(net.servers[1].routes().len(), 4);
+    let first = net
+        .links
+        .iter_mut()
+        .find(|l| l.dialler == 1 && l.solicit.shared().outbound.close_reason().is_none())
+        .expect("a link dialled by B");
+    let lines: Vec<String> = first.solicit.drain_log().map(|e| e.text).collect();
+    let ping = lines.iter().position(|l| l.ends_with("->> [PING]"));
+    let pong = lines.iter().position(|l| l.ends_with("<<- [PONG]"));
+    assert!(
+        matches!((ping, pong), (Some(a), Some(b)) if a < b),
+        "{lines:?}"
+    );
+    // The first ping timer fires within 1.2 s (1 s and up to a fifth more).
+    let at = first.solicit.poll_timeout().expect("a timer");
+    assert!(at <= net.now + std::time::Duration::from_millis(1200));
+    first
+        .solicit
+        .handle_timeout(net.now + std::time::Duration::from_millis(1200));
+    let lines: Vec<String> = first.solicit.drain_log().map(|e| e.text).collect();
+    assert!(has(&lines, "Router Ping Timer"), "{lines:?}");
+}
