@@ -164,7 +164,8 @@ fn check_cluster(nodes: &[Node]) {
             assert_eq!(got, 20, "node {i}'s messages");
         }
     }
-    // The queue group: exactly once cluster-wide, the publisher's local member first.
+    // The queue group: exactly once cluster-wide, spread over every member (the
+    // publisher's local member is not preferred, as with the reference).
     // Interest for the group must have crossed first: probe until every node's member
     // is known everywhere.
     std::thread::sleep(Duration::from_millis(300));
@@ -183,7 +184,10 @@ fn check_cluster(nodes: &[Node]) {
         total,
         "exactly once: {counts:?}"
     );
-    assert_eq!(counts[1], total, "the local member first: {counts:?}");
+    assert!(
+        counts.iter().all(|&c| c > 0),
+        "spread over the local and the remote members: {counts:?}"
+    );
     // Without the local member, the other nodes share the work.
     subs[1].send("UNSUB 2\r\n");
     subs[1].sync();
