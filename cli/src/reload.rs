@@ -421,6 +421,39 @@ mod tests {
                 "authorization timeout = 0.5",
                 "max_payload = 2048",
             ]
+            .map(|l| Line::Reloaded(l.to_string()))
+        );
+    }
+
+    #[test]
+    fn cluster_changes_and_refusals() {
+        use engine::config::ClusterConfig;
+        use engine::route::RouteUrl;
+        let (old, new) = (state(), state());
+        let url = |p: u16| RouteUrl::parse(&format!("nats://127.0.0.1:{p}")).unwrap();
+        let cluster = |port: u16, name: &str, routes: Vec<RouteUrl>| ServerConfig {
+            cluster: Some(ClusterConfig {
+                port,
+                name: Some(name.to_string()),
+                routes,
+                ..ClusterConfig::default()
+            }),
+            ..ServerConfig::default()
+        };
+        let old_cfg = cluster(6222, "t", vec![url(1)]);
+        // Routes only: `cluster routes`, after the removals.
+        let lines = changes(&old, &new, &old_cfg, &cluster(6222, "t", vec![url(2)])).unwrap();
+        assert_eq!(
+            lines,
+            [Line::RemovedRoutes, Line::Reloaded("cluster routes".into())]
+        );
+        // Another option of the block: `cluster`, after the name update; a free port (0)
+        // keeps the one listened on.
+        let lines = changes(&old, &new, &old_cfg, &cluster(0, "t2", vec![url(1)])).unwrap();
+        assert_eq!(lines, [Line::ClusterName, Line::Reloaded("cluster".into())]);
+        assert_eq!(
+            changes(&old, &new, &old_cfg, &cluster(6223, "t", vec![url(1)])).unwrap_err(),
+            "config reload not supported for cluster port: old=6222, new=6223"
         );
     }
 

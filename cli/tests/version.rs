@@ -34,13 +34,13 @@ fn unknown_flag_fails_naming_it() {
 #[test]
 fn unimplemented_flag_fails_clearly() {
     let out = Command::new(env!("CARGO_BIN_EXE_nats-server"))
-        .args(["--cluster", "nats://127.0.0.1:6222"])
+        .args(["--jetstream"])
         .output()
-        .expect("run nats-server --cluster");
+        .expect("run nats-server --jetstream");
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(
-        text.contains("flag -cluster is not supported yet"),
+        text.contains("flag -jetstream is not supported yet"),
         "{text}"
     );
 }

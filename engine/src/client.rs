@@ -1496,6 +1496,9 @@ pub(crate) struct RouteSend {
     queues: SmallVec<[Bytes; 2]>,
 }
 
+/// One message as a route line carries it: subject, reply, headers, payload.
+pub(crate) type RoutedMsg<'a> = (&'a [u8], Option<&'a [u8]>, &'a [u8], &'a [u8]);
+
 /// The routes one message goes to.
 pub(crate) type RouteSends = SmallVec<[RouteSend; 4]>;
 
@@ -1504,7 +1507,7 @@ pub(crate) type RouteSends = SmallVec<[RouteSend; 4]>;
 /// line written is copied there (for traces).
 pub(crate) fn queue_route_msg(
     send: &RouteSend,
-    msg: (&[u8], Option<&[u8]>, &[u8], &[u8]),
+    msg: RoutedMsg<'_>,
     scratch: &mut BytesMut,
     head: Option<&mut String>,
 ) -> Queued {

@@ -57,11 +57,14 @@ pub struct ClusterReload {
     pub restarted: usize,
 }
 
-/// Whether the cluster options apart from the routes to dial changed (what the reference
-/// reports as `Reloaded: cluster`).
+/// Whether the cluster options apart from the routes to dial and the listener changed (what
+/// the reference reports as `Reloaded: cluster`).
 pub fn settings_changed(old: &ClusterConfig, new: &ClusterConfig) -> bool {
+    // The listener is compared apart (it cannot change), the routes too.
     let strip = |c: &ClusterConfig| ClusterConfig {
         routes: Vec::new(),
+        host: String::new(),
+        port: 0,
         ..c.clone()
     };
     strip(old) != strip(new)
