@@ -63,7 +63,12 @@ const FLAGS: &[FlagSpec] = &[
     spec(&["c", "config"], "config", Value, Yes),
     spec(&["t"], "t", Bool, Yes),
     spec(&["sl", "signal"], "signal", Value, Yes),
-    spec(&["client_advertise"], "client_advertise", Value, NotYet("client_advertise")),
+    spec(
+        &["client_advertise"],
+        "client_advertise",
+        Value,
+        NotYet("client_advertise"),
+    ),
     spec(&["ports_file_dir"], "ports_file_dir", Value, Yes),
     spec(&["l", "log"], "log", Value, Yes),
     spec(&["T", "logtime"], "logtime", Bool, Yes),
