@@ -318,8 +318,16 @@ fn run(
             log::warn!("Cluster name was dynamically generated, consider setting one");
         }
         let listen = l.local_addr().map_err(|e| e.to_string())?;
-        let host = server.config().cluster.as_ref().map(|c| c.host.clone()).unwrap_or_default();
-        log::info!("Listening for route connections on {}", host_port(&host, listen.port()));
+        let host = server
+            .config()
+            .cluster
+            .as_ref()
+            .map(|c| c.host.clone())
+            .unwrap_or_default();
+        log::info!(
+            "Listening for route connections on {}",
+            host_port(&host, listen.port())
+        );
         server.start_routes(engine::RouteStart {
             listen,
             client_urls: cluster::client_urls(&server.config().host, local.port()),
@@ -426,9 +434,8 @@ fn write_ports_file(
     };
     let host = reachable(host);
     let host = host.as_str();
-    let monitoring = monitor.map(|(scheme, mhost, p)| {
-        format!("{scheme}://{}", host_port(&reachable(mhost), p))
-    });
+    let monitoring =
+        monitor.map(|(scheme, mhost, p)| format!("{scheme}://{}", host_port(&reachable(mhost), p)));
     let body = ports_json(
         &format!("nats://{}", host_port(host, port)),
         monitoring.as_deref(),

@@ -259,7 +259,13 @@ fn options_mapping() {
     assert_eq!(c.import.map(|r| r.allow), Some(vec!["foo".to_string()]));
     let m = map("cluster {\n  name: \"a b\"\n  foo: 1\n}");
     let errs: Vec<String> = m.errors.iter().map(ToString::to_string).collect();
-    assert_eq!(errs, ["x.conf:2:3: cluster name cannot contain spaces", "x.conf:3:3: unknown field \"foo\""]);
+    assert_eq!(
+        errs,
+        [
+            "x.conf:2:3: cluster name cannot contain spaces",
+            "x.conf:3:3: unknown field \"foo\""
+        ]
+    );
     let m = map("tls { cert_file: x, key_file: y, verify: true, timeout: 0.5 }");
     assert!(m.errors.is_empty(), "{m:?}");
     let tls = m.options.tls.expect("tls block");
