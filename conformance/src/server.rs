@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -251,8 +252,27 @@ impl Drop for ServerProcess {
 /// Poll interval while waiting for a process or a log line.
 const POLL: Duration = Duration::from_millis(20);
 
-/// A loopback port that was free a moment ago.
+/// First port [`free_port`] hands out.
+const FIRST_TEST_PORT: u32 = 20_000;
+/// How many ports [`free_port`] cycles through: all below the kernel's ephemeral range
+/// (32768 and up on Linux), so that no outgoing connection (a route being dialled, a client)
+/// can take a port between the moment it is picked and the moment a server binds it.
+const TEST_PORT_SPAN: u32 = 12_000;
+
+/// A loopback port that was free a moment ago and that this process has not handed out
+/// before (until it has used all of its range). Each process starts at its own place in the
+/// range, so test binaries running side by side rarely meet.
 pub fn free_port() -> u16 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7919) % TEST_PORT_SPAN;
+    for _ in 0..TEST_PORT_SPAN {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = FIRST_TEST_PORT + (start + n) % TEST_PORT_SPAN;
+        let port = u16::try_from(port).expect("test ports fit in u16");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
@@ -325,4 +345,22 @@ pub fn run_to_completion(bin: &Path, args: &[&str], timeout: Duration) -> Result
     }
     let text = log.lock().map(|all| all.concat()).unwrap_or_default();
     Ok(text)
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_are_distinct_and_below_the_ephemeral_range() {
+        let ports: Vec<u16> = (0..50).map(|_| free_port()).collect();
+        let mut unique = ports.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), ports.len(), "{ports:?}");
+        assert!(
+            ports.iter().all(|&p| (20_000..32_000).contains(&p)),
+            "{ports:?}"
+        );
+    }
 }
