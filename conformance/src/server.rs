@@ -252,6 +252,26 @@ impl Drop for ServerProcess {
 /// Poll interval while waiting for a process or a log line.
 const POLL: Duration = Duration::from_millis(20);
 
+/// The contents of `path` once it exists and holds complete JSON, waiting up to 10 s (a
+/// server writes its ports file once every listener is up, which can be a moment after its
+/// client port accepts connections). Panics when the wait runs out.
+pub fn wait_for_json_file(path: &Path) -> String {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if serde_json::from_str::<serde_json::Value>(&text).is_ok() {
+                return text;
+            }
+        }
+        assert!(
+            Instant::now() < end,
+            "no complete JSON file at {}",
+            path.display()
+        );
+        thread::sleep(POLL);
+    }
+}
+
 /// First port [`free_port`] hands out.
 const FIRST_TEST_PORT: u32 = 20_000;
 /// How many ports [`free_port`] cycles through: all below the kernel's ephemeral range

@@ -653,7 +653,7 @@ fn ports_file_lists_the_monitoring_url() {
                 .unwrap_or_default(),
             server.pid()
         ));
-        let text = std::fs::read_to_string(&path).expect("ports file");
+        let text = conformance::server::wait_for_json_file(&path);
         let doc: Value = serde_json::from_str(&text).expect("ports JSON");
         assert_eq!(
             doc["monitoring"][0],

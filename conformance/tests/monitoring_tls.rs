@@ -219,9 +219,10 @@ fn https_from_the_config_file() {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let ports = ports_dir.join(format!("{stem}_{}.ports", server.pid()));
-        let ports: Value =
-            serde_json::from_str(&std::fs::read_to_string(&ports).expect("ports file"))
-                .expect("ports JSON");
+        // Both servers write the file once every listener is up, which can be a moment
+        // after the client port accepts connections.
+        let ports_text = conformance::server::wait_for_json_file(&ports);
+        let ports: Value = serde_json::from_str(&ports_text).expect("ports JSON");
         assert_eq!(
             ports["monitoring"][0],
             format!("https://127.0.0.1:{https}"),
