@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::options::{split_host_port, Issue};
+use super::tls_block::{err, string};
 use super::value::{Map, Token, Value};
 use crate::auth::SubjectRules;
 
@@ -40,30 +41,6 @@ pub struct ClusterFileOptions {
     pub export: Option<SubjectRules>,
     /// The routes' `tls {}` block.
     pub tls: Option<super::tls_block::TlsFileOptions>,
-}
-
-fn err(errors: &mut Vec<Issue>, tok: &Token, message: impl Into<String>) {
-    errors.push(Issue {
-        source: Some(tok.source()),
-        message: message.into(),
-    });
-}
-
-fn string(errors: &mut Vec<Issue>, tok: &Token) -> Option<String> {
-    match &tok.value {
-        Value::String(s) => Some(s.clone()),
-        other => {
-            err(
-                errors,
-                tok,
-                format!(
-                    "interface conversion: interface {{}} is {}, not string",
-                    other.go_type()
-                ),
-            );
-            None
-        }
-    }
 }
 
 fn int(errors: &mut Vec<Issue>, tok: &Token) -> Option<i64> {

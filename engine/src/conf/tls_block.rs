@@ -29,14 +29,16 @@ pub struct TlsFileOptions {
     pub handshake_first_fallback: Option<Duration>,
 }
 
-fn err(errors: &mut Vec<Issue>, tok: &Token, message: impl Into<String>) {
+/// Records `message` as an error at `tok`'s position.
+pub(super) fn err(errors: &mut Vec<Issue>, tok: &Token, message: impl Into<String>) {
     errors.push(Issue {
         source: Some(tok.source()),
         message: message.into(),
     });
 }
 
-fn string(errors: &mut Vec<Issue>, tok: &Token) -> Option<String> {
+/// `tok`'s string, or the reference's type error when it is not one.
+pub(super) fn string(errors: &mut Vec<Issue>, tok: &Token) -> Option<String> {
     match &tok.value {
         Value::String(s) => Some(s.clone()),
         other => {
