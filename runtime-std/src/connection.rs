@@ -15,7 +15,7 @@ use crate::socket_cutter::socket_cutter;
 use crate::thread_waker::current_thread_waker;
 use crate::tls::{self, TlsConn};
 use crate::tracker::{Registration, Tracker};
-use crate::writer::{write_loop, DeadlineWriter};
+use crate::writer::{spawn_writer, DeadlineWriter};
 
 /// Most outbound batches written in plain text before a TLS handshake (INFO, and an error
 /// when the client is refused).
@@ -75,15 +75,7 @@ fn run(
             }
         },
     };
-    let writer = {
-        let shared = shared.clone();
-        let stream = stream.clone();
-        let session = session.clone();
-        thread::Builder::new()
-            .name(format!("nats-write-{}", shared.cid))
-            .stack_size(WRITER_STACK)
-            .spawn(move || write_loop(&shared, &stream, deadline, session.as_deref()))
-    };
+    let writer = spawn_writer("nats-write", &shared, &stream, deadline, session.as_ref());
     match writer {
         Ok(writer) => {
             read_loop(&mut client, &stream, session.as_deref());

@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use engine::{CloseReason, RouteConn, RouteDial, Server};
 
-use crate::connection::{READER_STACK, WRITER_STACK};
+use crate::connection::READER_STACK;
 use crate::reader::{read_loop, write_log};
 use crate::socket_cutter::socket_cutter;
 use crate::thread_waker::current_thread_waker;
 use crate::tls::{self, rustls, HandshakeError, TlsConn};
 use crate::tracker::Tracker;
-use crate::writer::write_loop;
+use crate::writer::spawn_writer;
 
 /// Route TLS as the route threads use it.
 #[derive(Debug, Clone)]
@@ -82,15 +82,7 @@ fn run(mut conn: RouteConn, stream: &Arc<TcpStream>, transport: Transport) {
             return;
         }
     };
-    let writer = {
-        let shared = shared.clone();
-        let stream = stream.clone();
-        let session = session.clone();
-        thread::Builder::new()
-            .name(format!("nats-rwrite-{}", shared.cid))
-            .stack_size(WRITER_STACK)
-            .spawn(move || write_loop(&shared, &stream, deadline, session.as_deref()))
-    };
+    let writer = spawn_writer("nats-rwrite", &shared, stream, deadline, session.as_ref());
     match writer {
         Ok(writer) => {
             read_loop(&mut conn, stream, session.as_deref());

@@ -9,12 +9,28 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use engine::{ClientShared, CloseReason, Transmit};
 
+use crate::connection::WRITER_STACK;
 use crate::reader::is_timeout;
 use crate::thread_waker::current_thread_waker;
 use crate::tls::TlsConn;
 
 /// Outbound buffers larger than this are released after they are written.
 const KEEP_OUT_CAPACITY: usize = 1024 * 1024;
+
+/// Starts the writer thread of a connection (`name` plus its cid names the thread).
+pub(crate) fn spawn_writer(
+    name: &str,
+    shared: &Arc<ClientShared>,
+    stream: &Arc<TcpStream>,
+    deadline: Duration,
+    tls: Option<&Arc<TlsConn>>,
+) -> io::Result<std::thread::JoinHandle<()>> {
+    let (shared, stream, tls) = (shared.clone(), stream.clone(), tls.cloned());
+    std::thread::Builder::new()
+        .name(format!("{name}-{}", shared.cid))
+        .stack_size(WRITER_STACK)
+        .spawn(move || write_loop(&shared, &stream, deadline, tls.as_deref()))
+}
 
 /// Writes what `shared.outbound` hands out until it says close (or a write fails), then shuts
 /// the socket down, which also ends the reader.
